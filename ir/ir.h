@@ -311,6 +311,24 @@ bool tc_ir_parse(TcIrModule *m, TcDiagEngine *de, uint32_t file_id);
 bool tc_ir_verify_module(const TcIrModule *m, TcDiagEngine *de, const char *when);
 bool tc_ir_verify_func(const TcIrFunc *f, TcDiagEngine *de, const char *when);
 
+/* ----------------------------------------------------- scalar evaluation */
+
+/* A scalar constant: i for integers and bool (wrapped to the dtype), f for
+ * floats (representable in the dtype). See ir/fold.c. */
+typedef union TcScalar {
+    int64_t i;
+    double f;
+} TcScalar;
+
+/* Wraps/rounds v into dtype dt's range and precision. */
+TcScalar tc_scalar_normalize(TcDtype dt, TcScalar v);
+/* Evaluates an element-wise unary, binary or comparison op on operands of
+ * dtype dt. Returns false if the op is not foldable (not element-wise, or an
+ * integer division by zero, which is left to run time). */
+bool tc_fold_scalar(TcOpcode op, TcDtype dt, const TcScalar *in, TcScalar *out);
+/* The `cast` op's semantics on one scalar. */
+TcScalar tc_scalar_cast(TcDtype from, TcDtype to, TcScalar v);
+
 /* ----------------------------------------------------------- interpreter */
 
 /* A tensor in host memory: sizes and strides in elements. */

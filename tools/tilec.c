@@ -1,3 +1,309 @@
+/*
+ * tilec.c — the command-line compiler.
+ *
+ *   tilec FILE [-o OUT] [--emit=tokens|ast|tile-ir] [-D NAME=VALUE]...
+ *         [--kernel NAME] [--passes=P1,P2] [--print-after-all]
+ *         [--print-after=P] [--verify-each] [--time-passes]
+ *         [--diagnostics=text|json] [-x tile|tile-ir] [--help] [--version]
+ *
+ * Reads FILE ("-" = standard input), runs the front end (or the Tile IR
+ * parser with -x tile-ir), the pass pipeline, and writes what --emit asks
+ * for. Exit status: 0 on success, 1 when the input or the command line has
+ * errors, 2 on an internal error. Output files are written whole or not at
+ * all (temporary file, then rename).
+ */
+#include "frontend.h"
+#include "passes.h"
+
 #include <stdio.h>
-int main(void);
-int main(void) { return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TILEC_MAX_SOURCE_BYTES (16u << 20)
+#define TILEC_ARENA_LIMIT ((size_t)2 << 30)
+
+typedef enum Emit { EMIT_TOKENS, EMIT_AST, EMIT_TILE_IR } Emit;
+
+typedef struct Options {
+    const char *input;
+    const char *output;
+    Emit emit;
+    bool input_is_ir;
+    bool lang_given;
+    TcDiagFormat diag_format;
+    const char *kernel;
+    const char *passes;       /* NULL = default for the input kind */
+    TcPassOptions pass_opts;
+    TC_VEC(TcConstOverride) defines;
+} Options;
+
+static void usage(FILE *f)
+{
+    fputs("usage: tilec FILE [options]\n"
+          "\n"
+          "Compiles a .tile kernel file (FILE may be '-' for standard input).\n"
+          "\n"
+          "options:\n"
+          "  -o OUT                  write the output to OUT instead of standard output\n"
+          "  --emit=KIND             tokens | ast | tile-ir (default: tile-ir)\n"
+          "  -D NAME=VALUE           set a const parameter (repeatable)\n"
+          "  --kernel NAME           compile only kernel NAME\n"
+          "  -x LANG                 input language: tile (default) or tile-ir\n"
+          "  --passes=P1,P2,...      pass pipeline (default for .tile input: " TC_DEFAULT_PIPELINE ";\n"
+          "                          for -x tile-ir input: none); '--passes=' runs none\n"
+          "  --print-after-all       print the IR after every pass (to standard error)\n"
+          "  --print-after=PASS      print the IR after PASS (to standard error)\n"
+          "  --verify-each           verify the IR after every pass\n"
+          "  --time-passes           print the time taken by each pass (to standard error)\n"
+          "  --list-passes           list the passes and exit\n"
+          "  --diagnostics=FORMAT    text (default) or json (one object per line)\n"
+          "  --help                  show this help\n"
+          "  --version               show the version\n",
+          f);
+}
+
+/* Reports a command-line error through the diagnostic engine. */
+static void option_error(TcDiagEngine *de, const char *fmt, const char *arg)
+{
+    tc_error(de, TC_E_OPTION, (TcSpan){0}, fmt, arg);
+}
+
+/* Returns the value of "--name=value" or "--name value"; NULL if absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0) return NULL;
+    if (argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (argv[*i][n] == 0 && *i + 1 < argc) return argv[++*i];
+    return NULL;
+}
+
+static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngine *de, bool *exit_now)
+{
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            *exit_now = true;
+            return true;
+        } else if (strcmp(arg, "--version") == 0) {
+            printf("tilec %s\n", TILEC_VERSION);
+            *exit_now = true;
+            return true;
+        } else if (strcmp(arg, "--list-passes") == 0) {
+            uint32_t n;
+            const TcPass *const *ps = tc_pass_registry(&n);
+            for (uint32_t k = 0; k < n; k++) printf("%-14s %s\n", ps[k]->name, ps[k]->summary);
+            *exit_now = true;
+            return true;
+        } else if (strcmp(arg, "-o") == 0) {
+            if (i + 1 >= argc) { option_error(de, "%s needs a file name", arg); return false; }
+            o->output = argv[++i];
+        } else if ((v = opt_value(argc, argv, &i, "--emit"))) {
+            if (strcmp(v, "tokens") == 0) o->emit = EMIT_TOKENS;
+            else if (strcmp(v, "ast") == 0) o->emit = EMIT_AST;
+            else if (strcmp(v, "tile-ir") == 0) o->emit = EMIT_TILE_IR;
+            else { option_error(de, "unknown --emit kind '%s'; expected tokens, ast or tile-ir", v); return false; }
+        } else if (strncmp(arg, "-x", 2) == 0) {
+            const char *lang = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!lang) { option_error(de, "%s needs a language", arg); return false; }
+            if (strcmp(lang, "tile-ir") == 0) o->input_is_ir = true;
+            else if (strcmp(lang, "tile") == 0) o->input_is_ir = false;
+            else { option_error(de, "unknown input language '%s'; expected tile or tile-ir", lang); return false; }
+            o->lang_given = true;
+        } else if (strncmp(arg, "-D", 2) == 0) {
+            const char *def = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            const char *eq = def ? strchr(def, '=') : NULL;
+            if (!def || !eq || eq == def) {
+                option_error(de, "-D needs NAME=VALUE, found '%s'", def ? def : "");
+                return false;
+            }
+            TcConstOverride d = {tc_arena_strndup(a, def, (size_t)(eq - def)), eq + 1};
+            TC_VEC_PUSH(a, o->defines, d);
+        } else if ((v = opt_value(argc, argv, &i, "--kernel"))) {
+            o->kernel = v;
+        } else if (strncmp(arg, "--passes=", 9) == 0) {
+            o->passes = arg + 9;
+        } else if (strcmp(arg, "--print-after-all") == 0) {
+            o->pass_opts.print_after_all = true;
+        } else if ((v = opt_value(argc, argv, &i, "--print-after"))) {
+            o->pass_opts.print_after = v;
+        } else if (strcmp(arg, "--verify-each") == 0) {
+            o->pass_opts.verify_each = true;
+        } else if (strcmp(arg, "--time-passes") == 0) {
+            o->pass_opts.time_passes = true;
+        } else if ((v = opt_value(argc, argv, &i, "--diagnostics"))) {
+            if (strcmp(v, "text") == 0) o->diag_format = TC_DIAG_TEXT;
+            else if (strcmp(v, "json") == 0) o->diag_format = TC_DIAG_JSON;
+            else { option_error(de, "unknown --diagnostics format '%s'; expected text or json", v); return false; }
+        } else if (arg[0] == '-' && arg[1] != 0) {
+            option_error(de, "unknown option '%s'; see tilec --help", arg);
+            return false;
+        } else if (o->input) {
+            option_error(de, "more than one input file ('%s'); tilec compiles one file at a time", arg);
+            return false;
+        } else {
+            o->input = arg;
+        }
+    }
+    if (!o->input) {
+        option_error(de, "no input file%s", "; see tilec --help");
+        return false;
+    }
+    if (!o->lang_given) {
+        size_t n = strlen(o->input);
+        o->input_is_ir = n > 4 && strcmp(o->input + n - 4, ".tir") == 0;
+    }
+    if (o->input_is_ir && o->emit != EMIT_TILE_IR) {
+        option_error(de, "--emit=%s needs .tile source; Tile IR input can only be emitted as tile-ir",
+                     o->emit == EMIT_TOKENS ? "tokens" : "ast");
+        return false;
+    }
+    if (o->pass_opts.print_after && !tc_pass_find(o->pass_opts.print_after)) {
+        option_error(de, "--print-after: unknown pass '%s'; see tilec --list-passes", o->pass_opts.print_after);
+        return false;
+    }
+    return true;
+}
+
+/* Writes text to path ("-" or NULL = stdout) whole: temp file, then rename. */
+static bool write_output(const char *path, const TcStrBuf *text, TcArena *a, TcDiagEngine *de)
+{
+    const char *data = text->data ? text->data : "";
+    if (!path || strcmp(path, "-") == 0) {
+        if (fwrite(data, 1, text->len, stdout) != text->len || fflush(stdout) != 0) {
+            tc_error(de, TC_E_FILE, (TcSpan){0}, "cannot write to standard output");
+            return false;
+        }
+        return true;
+    }
+    char *tmp = tc_arena_printf(a, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        tc_error(de, TC_E_FILE, (TcSpan){0}, "cannot open '%s' for writing", path);
+        return false;
+    }
+    bool ok = fwrite(data, 1, text->len, f) == text->len;
+    ok = (fclose(f) == 0) && ok;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) {
+        remove(tmp);
+        tc_error(de, TC_E_FILE, (TcSpan){0}, "cannot write '%s'", path);
+    }
+    return ok;
+}
+
+/* Verifies what the front end produced; a failure is a tilec bug. */
+static bool check_lowered(TcIrModule *m, TcArena *a, TcDiagEngine *de)
+{
+    TcDiagEngine vde;
+    tc_diag_init(&vde, a);
+    for (uint32_t i = 1; i < de->files.len; i++) tc_diag_add_file(&vde, de->files.data[i]);
+    if (tc_ir_verify_module(m, &vde, "after lowering")) return true;
+    TcDiag *d = tc_error(de, TC_E_INTERNAL, (TcSpan){0},
+                         "internal compiler error: the Tile IR produced by the front end does not verify; "
+                         "this is a bug in tilec, not in your kernel");
+    for (uint32_t i = 0; i < vde.diags.len && i < 10; i++)
+        tc_diag_note(de, d, vde.diags.data[i]->span, "%s", vde.diags.data[i]->msg);
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    TcArena arena;
+    tc_arena_init(&arena);
+    arena.limit = TILEC_ARENA_LIMIT;
+    TcDiagEngine de;
+    tc_diag_init(&de, &arena);
+    Options o = {.emit = EMIT_TILE_IR};
+    TcStrBuf out, diags;
+    tc_sb_init(&out);
+    tc_sb_init(&diags);
+    int status = 1;
+    bool exit_now = false, internal = false;
+
+    if (!parse_args(argc, argv, &o, &arena, &de, &exit_now)) goto done;
+    if (exit_now) {
+        status = 0;
+        goto done;
+    }
+
+    TcSource src;
+    const char *err = NULL;
+    if (!tc_read_file(&arena, o.input, TILEC_MAX_SOURCE_BYTES, &src, &err)) {
+        bool too_big = strstr(err, "larger than") != NULL;
+        TcDiag *d = tc_error(&de, too_big ? TC_E_FILE_TOO_LARGE : TC_E_FILE, (TcSpan){0}, "%s", err);
+        if (too_big) tc_diag_amounts(d, (int64_t)TILEC_MAX_SOURCE_BYTES + 1, TILEC_MAX_SOURCE_BYTES);
+        goto done;
+    }
+    uint32_t fid = tc_diag_add_file(&de, src);
+
+    if (o.emit == EMIT_TOKENS) {
+        tc_dump_tokens(&arena, &de, fid, &out);
+        if (de.nerrors == 0 && write_output(o.output, &out, &arena, &de)) status = 0;
+        goto done;
+    }
+
+    TcIrModule *m = tc_ir_module_new(&arena);
+    if (o.input_is_ir) {
+        if (!tc_ir_parse(m, &de, fid) || !tc_ir_verify_module(m, &de, NULL)) goto done_module;
+        if (o.kernel && !tc_ir_module_find(m, o.kernel)) {
+            tc_error(&de, TC_E_NO_KERNEL, (TcSpan){0}, "no kernel named '%s' in this file", o.kernel);
+            goto done_module;
+        }
+    } else {
+        TcAstNode *file = tc_parse_file(&arena, &m->strs, &de, fid);
+        if (o.emit == EMIT_AST) {
+            tc_ast_print(file, &out);
+            if (de.nerrors == 0 && write_output(o.output, &out, &arena, &de)) status = 0;
+            goto done_module;
+        }
+        if (de.nerrors) goto done_module;
+        TcSemaOptions so = {.defines = o.defines.data, .ndefines = o.defines.len, .kernel = o.kernel};
+        if (!tc_sema_lower(file, m, &de, &so)) goto done_module;
+        if (!check_lowered(m, &arena, &de)) {
+            internal = true;
+            goto done_module;
+        }
+    }
+
+    const char *spec = o.passes ? o.passes : o.input_is_ir ? "" : TC_DEFAULT_PIPELINE;
+    TcPipeline pipe;
+    if (!tc_pipeline_parse(spec, &arena, &de, &pipe)) goto done_module;
+    TcStrBuf dumps, timings;
+    tc_sb_init(&dumps);
+    tc_sb_init(&timings);
+    bool ok = tc_pipeline_run(&pipe, m, &de, &o.pass_opts, &dumps, &timings);
+    fputs(dumps.data ? dumps.data : "", stderr);
+    fputs(timings.data ? timings.data : "", stderr);
+    tc_sb_free(&dumps);
+    tc_sb_free(&timings);
+    if (!ok) goto done_module;
+
+    if (o.kernel) {
+        TcIrFunc *f = tc_ir_module_find(m, o.kernel);
+        if (f) tc_ir_print_func(f, &out);
+    } else {
+        tc_ir_print_module(m, &out);
+    }
+    if (write_output(o.output, &out, &arena, &de)) status = 0;
+
+done_module:
+    tc_ir_module_free(m);
+done:
+    if (arena.exhausted) {
+        TcDiag *d = tc_error(&de, TC_E_LIMIT, (TcSpan){0}, "the compilation needs more than %zu bytes of memory",
+                             (size_t)TILEC_ARENA_LIMIT);
+        tc_diag_amounts(d, (int64_t)arena.used, (int64_t)TILEC_ARENA_LIMIT);
+        status = 1;
+    }
+    if (de.nerrors || de.too_many) status = internal ? 2 : 1;
+    tc_diag_render(&de, o.diag_format, &diags);
+    fputs(diags.data ? diags.data : "", stderr);
+    tc_sb_free(&out);
+    tc_sb_free(&diags);
+    tc_arena_free(&arena);
+    return status;
+}
