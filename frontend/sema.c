@@ -1381,7 +1381,16 @@ static Sv coerce_to(Sema *s, Sv v, TcType *t, const char *what, const char *name
 static void lower_decl(Sema *s, const TcAstNode *st)
 {
     bool is_var = st->kind == TC_AST_VAR;
-    Sv v = lower_value(s, st->u.decl.init, "an initial value");
+    /* let may also name a tensor view or a dtype; var holds scalars and tiles */
+    Sv v = is_var ? lower_value(s, st->u.decl.init, "an initial value") : lower_expr(s, st->u.decl.init);
+    if (v.kind == SV_VOID) {
+        tc_error(s->de, TC_E_VOID, v.span, "expression has no value; it cannot be bound to '%s'", st->u.decl.id);
+        v = sv_error();
+    }
+    if (st->u.decl.type && sv_ok(&v) && (v.kind == SV_DTYPE || is_tensor_sv(&v))) {
+        tc_error(s->de, TC_E_TYPE, st->u.decl.type->span, "a type annotation is only allowed on scalar and tile values");
+        v = sv_error();
+    }
     TcType *ann = NULL;
     if (st->u.decl.type) {
         ann = annotation_type(s, st->u.decl.type);
@@ -1393,13 +1402,10 @@ static void lower_decl(Sema *s, const TcAstNode *st)
         v.weak = false;
         v.is_const = false;
     }
-    if (sv_ok(&v)) {
-        name_value(v.v, s, st->u.decl.id);
-        if (is_var) v.is_const = false;
-    }
+    if (v.kind == SV_VALUE) name_value(v.v, s, st->u.decl.id);
     Sym *sym = declare(s, st->u.decl.id, is_var ? SYM_VAR : SYM_LET, st->u.decl.id_span);
     sym->sv = v;
-    sym->vtype = sv_ok(&v) ? vtype(&v) : NULL;
+    sym->vtype = v.kind == SV_VALUE ? vtype(&v) : NULL;
 }
 
 static void lower_assign(Sema *s, const TcAstNode *st)
