@@ -117,9 +117,12 @@ static void map_grow(Sema *s)
     free(oidx);
 }
 
+/* Names are keyed by their interned pointer in the module's table, so the
+ * syntax tree may come from any string table. */
 static Sym *lookup(Sema *s, const char *name)
 {
     if (!s->map_cap) return NULL;
+    name = tc_ir_intern(s->m, name);
     uint32_t j = name_slot(s, name);
     if (!s->map_keys[j] || !s->map_keys_idx[j]) return NULL;
     return &s->syms.data[s->map_keys_idx[j] - 1];
@@ -127,6 +130,7 @@ static Sym *lookup(Sema *s, const char *name)
 
 static Sym *declare(Sema *s, const char *name, SymKind kind, TcSpan span)
 {
+    name = tc_ir_intern(s->m, name);
     Sym *prev = lookup(s, name);
     if (prev && prev->depth == s->scope_depth) {
         TcDiag *d = tc_error(s->de, TC_E_REDEFINED, span, "'%s' is already defined in this scope", name);
