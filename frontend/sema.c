@@ -128,11 +128,11 @@ static Sym *lookup(Sema *s, const char *name)
     return &s->syms.data[s->map_keys_idx[j] - 1];
 }
 
-static Sym *declare(Sema *s, const char *name, SymKind kind, TcSpan span)
+static Sym *declare_as(Sema *s, const char *name, SymKind kind, TcSpan span, bool report_redefinition)
 {
     name = tc_ir_intern(s->m, name);
     Sym *prev = lookup(s, name);
-    if (prev && prev->depth == s->scope_depth) {
+    if (report_redefinition && prev && prev->depth == s->scope_depth) {
         TcDiag *d = tc_error(s->de, TC_E_REDEFINED, span, "'%s' is already defined in this scope", name);
         tc_diag_note(s->de, d, prev->span, "'%s' was defined here", name);
     }
@@ -145,6 +145,17 @@ static Sym *declare(Sema *s, const char *name, SymKind kind, TcSpan span)
     s->map_keys[j] = name;
     s->map_keys_idx[j] = s->syms.len;
     return &s->syms.data[s->syms.len - 1];
+}
+
+static Sym *declare(Sema *s, const char *name, SymKind kind, TcSpan span)
+{
+    return declare_as(s, name, kind, span, true);
+}
+
+/* Parameters: a repeated name was reported as TC_E_DUP_PARAM already. */
+static Sym *declare_param(Sema *s, const char *name, SymKind kind, TcSpan span)
+{
+    return declare_as(s, name, kind, span, false);
 }
 
 static uint32_t scope_push(Sema *s)
@@ -216,13 +227,13 @@ static bool check_shape(Sema *s, uint32_t rank, const int64_t *shape, TcSpan spa
                      (long long)shape[i]);
             return false;
         }
-        if (shape[i] > TC_TILE_MAX_ELEMS || n > TC_TILE_MAX_ELEMS / shape[i]) {
-            TcDiag *d = tc_error(s->de, TC_E_TILE_TOO_LARGE, span,
-                                 "tile has more than %lld elements (the limit)", (long long)TC_TILE_MAX_ELEMS);
-            tc_diag_amounts(d, n > TC_TILE_MAX_ELEMS / shape[i] ? INT64_MAX : n * shape[i], TC_TILE_MAX_ELEMS);
-            return false;
-        }
-        n *= shape[i];
+        n = n > INT64_MAX / shape[i] ? INT64_MAX : n * shape[i]; /* saturates; extents are positive */
+    }
+    if (n > TC_TILE_MAX_ELEMS) {
+        TcDiag *d = tc_error(s->de, TC_E_TILE_TOO_LARGE, span, "tile of %s%lld elements exceeds the limit of %lld",
+                             n == INT64_MAX ? "more than " : "", (long long)n, (long long)TC_TILE_MAX_ELEMS);
+        tc_diag_amounts(d, n, TC_TILE_MAX_ELEMS);
+        return false;
     }
     return true;
 }
@@ -782,17 +793,15 @@ static bool match_args(Sema *s, const Builtin *bi, const TcAstNode *call, Args *
         if (a->kind == TC_AST_NAMED_ARG) {
             uint32_t j = 0;
             while (j < nparams && strcmp(bi->params[j], a->u.named_arg.id) != 0) j++;
-            if (j == nparams || j < bi->nrequired) {
+            if (j == nparams) {
                 TcDiag *d = tc_error(s->de, TC_E_NAMED_ARG, a->u.named_arg.id_span,
                                      "%s() has no named argument '%s'", bi->name, a->u.named_arg.id);
-                if (nparams > bi->nrequired) {
-                    char buf[128] = "";
-                    for (uint32_t k = bi->nrequired; k < nparams; k++) {
-                        strncat(buf, k > bi->nrequired ? ", " : "", sizeof buf - strlen(buf) - 1);
-                        strncat(buf, bi->params[k], sizeof buf - strlen(buf) - 1);
-                    }
-                    tc_diag_note(s->de, d, (TcSpan){0}, "named arguments of %s(): %s", bi->name, buf);
+                char buf[128] = "";
+                for (uint32_t k = 0; k < nparams; k++) {
+                    strncat(buf, k ? ", " : "", sizeof buf - strlen(buf) - 1);
+                    strncat(buf, bi->params[k], sizeof buf - strlen(buf) - 1);
                 }
+                tc_diag_note(s->de, d, call->u.call.callee_span, "the arguments of %s() are: %s", bi->name, buf);
                 ok = false;
                 continue;
             }
@@ -804,8 +813,12 @@ static bool match_args(Sema *s, const Builtin *bi, const TcAstNode *call, Args *
             out->a[j] = a->u.named_arg.value;
         } else {
             if (pos >= nparams) {
-                tc_error(s->de, TC_E_ARG_COUNT, a->span, "%s() takes at most %u arguments, found %u", bi->name,
-                         nparams, args->len);
+                tc_error(s->de, TC_E_ARG_COUNT, a->span, "%s() takes at most %u argument%s, found %u", bi->name,
+                         nparams, nparams == 1 ? "" : "s", args->len);
+                return false;
+            }
+            if (out->a[pos]) {
+                tc_error(s->de, TC_E_NAMED_ARG, a->span, "argument '%s' of %s() given twice", bi->params[pos], bi->name);
                 return false;
             }
             if (i > 0 && args->data[i - 1]->kind == TC_AST_NAMED_ARG) {
@@ -817,8 +830,7 @@ static bool match_args(Sema *s, const Builtin *bi, const TcAstNode *call, Args *
     }
     for (uint32_t j = 0; j < bi->nrequired; j++) {
         if (!out->a[j]) {
-            tc_error(s->de, TC_E_ARG_COUNT, call->span, "%s() needs %u argument%s (%s...), found %u", bi->name,
-                     bi->nrequired, bi->nrequired == 1 ? "" : "s", bi->params[0], args->len);
+            tc_error(s->de, TC_E_ARG_COUNT, call->span, "%s() is missing its argument '%s'", bi->name, bi->params[j]);
             return false;
         }
     }
@@ -922,7 +934,8 @@ static bool offsets_arg(Sema *s, const TcAstNode *e, uint32_t rank, TcIrValue **
         return false;
     }
     if (e->u.list.items.len != rank) {
-        tc_error(s->de, TC_E_RANK, e->span, "the tensor has rank %u but %u offsets are given", rank, e->u.list.items.len);
+        tc_error(s->de, TC_E_RANK, e->span, "the tensor has rank %u but %u offset%s given", rank, e->u.list.items.len,
+                 e->u.list.items.len == 1 ? " is" : "s are");
         return false;
     }
     for (uint32_t i = 0; i < rank; i++) {
@@ -944,8 +957,8 @@ static Sv bi_load(Sema *s, const Args *a, TcSpan span, int variant)
     int64_t shape[TC_MAX_RANK];
     if (!const_shape(s, a->a[2], &rank, shape)) return sv_error();
     if (rank != tt->rank) {
-        tc_error(s->de, TC_E_RANK, a->a[2]->span, "the tensor has rank %u but the tile shape has %u extents",
-                 tt->rank, rank);
+        tc_error(s->de, TC_E_RANK, a->a[2]->span, "the tensor has rank %u but the tile shape has %u extent%s",
+                 tt->rank, rank, rank == 1 ? "" : "s");
         return sv_error();
     }
     TcIrValue *pad = NULL;
@@ -1155,6 +1168,12 @@ static Sv bi_reduce(Sema *s, const Args *a, TcSpan span, int variant)
     static const TcOpcode red[3] = {TC_OP_REDUCE_SUM, TC_OP_REDUCE_MAX, TC_OP_REDUCE_MIN};
     static const TcOpcode ew[3] = {TC_OP_COUNT, TC_OP_MAX, TC_OP_MIN};
     static const char *const names[3] = {"sum", "max", "min"};
+    if (a->a[1] && a->a[2]) {
+        tc_error(s->de, TC_E_NAMED_ARG, a->a[2]->span,
+                 "%s() of two values is element-wise and takes no axis; reduce with %s(x, axis=k)", names[variant],
+                 names[variant]);
+        return sv_error();
+    }
     if (a->a[1] && variant != 0) {
         Sv x = lower_value(s, a->a[0], "an operand");
         Sv y = lower_value(s, a->a[1], "an operand");
@@ -1243,9 +1262,9 @@ static const Builtin builtins[] = {
     {"broadcast_to", {"x", "shape"}, 2, bi_broadcast_to, 0},
     {"cast", {"x", "dtype"}, 2, bi_cast, 0},
     {"where", {"cond", "a", "b"}, 3, bi_where, 0},
-    {"sum", {"x", "y", "axis"}, 1, bi_reduce, 0},
-    {"max", {"x", "y", "axis"}, 1, bi_reduce, 1},
-    {"min", {"x", "y", "axis"}, 1, bi_reduce, 2},
+    {"sum", {"x", "other", "axis"}, 1, bi_reduce, 0},
+    {"max", {"x", "other", "axis"}, 1, bi_reduce, 1},
+    {"min", {"x", "other", "axis"}, 1, bi_reduce, 2},
     {"maximum", {"a", "b"}, 2, bi_minmax, 0},
     {"minimum", {"a", "b"}, 2, bi_minmax, 1},
     {"exp", {"x"}, 1, bi_math, TC_OP_EXP},
@@ -1667,9 +1686,11 @@ static void lower_stmt(Sema *s, const TcAstNode *st)
     case TC_AST_IF:
         lower_if(s, st);
         return;
-    case TC_AST_EXPR_STMT:
-        lower_expr(s, st->u.expr_stmt.expr);
+    case TC_AST_EXPR_STMT: {
+        Sv v = lower_expr(s, st->u.expr_stmt.expr);
+        if (v.kind == SV_DTYPE) tc_error(s->de, TC_E_DTYPE_VALUE, v.span, "a dtype alone is not a statement");
         return;
+    }
     case TC_AST_BLOCK: {
         uint32_t mark = scope_push(s);
         lower_block(s, st);
@@ -1825,7 +1846,7 @@ static void lower_consts(Sema *s, const TcAstNode *k)
         } else {
             v = sv_error();
         }
-        Sym *sym = declare(s, tc_ir_intern(mod(s), name), SYM_CONST, cp->u.const_param.id_span);
+        Sym *sym = declare_param(s, name, SYM_CONST, cp->u.const_param.id_span);
         sym->sv = v;
     }
 }
@@ -1941,7 +1962,7 @@ static void lower_params(Sema *s, const TcAstNode *k)
             }
         }
         TcIrValue *v = tc_ir_func_add_param(s->f, name, t);
-        Sym *sym = declare(s, name, t->kind == TC_TY_TENSOR ? SYM_TENSOR : SYM_SCALAR, p->u.param.id_span);
+        Sym *sym = declare_param(s, name, t->kind == TC_TY_TENSOR ? SYM_TENSOR : SYM_SCALAR, p->u.param.id_span);
         sym->sv = ok ? make_value(v, p->u.param.id_span) : sv_error();
         sym->sv.tensor_name = name;
     }

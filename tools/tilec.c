@@ -82,6 +82,9 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngine *de, bool *exit_now)
 {
     const char *v;
+    /* The diagnostic format applies to errors in the rest of the command line too. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--diagnostics=json") == 0) o->diag_format = TC_DIAG_JSON;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {

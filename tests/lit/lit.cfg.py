@@ -15,5 +15,5 @@ if not tilec:
     lit_config.fatal("pass --param tilec=PATH/TO/tilec")
 tools = params.get("llvm_tools_dir", "/usr/lib/llvm-19/bin")
 config.environment["PATH"] = os.pathsep.join([tools, config.environment.get("PATH", "/usr/bin:/bin")])
-config.substitutions.append(("%tilec", tilec))
+config.substitutions.append(("%tilec", os.path.abspath(tilec)))
 config.substitutions.append(("%examples", params.get("examples_dir", "")))
