@@ -2,7 +2,9 @@
  * interp.c — the reference interpreter: runs one Tile IR kernel op by op on
  * the host over its whole grid, with the semantics of docs/ir.md. It is the
  * oracle the compiled kernels and the passes are checked against, so it is
- * written for clarity and exactness, not speed.
+ * written for clarity and exactness, not speed. What an op computes on one
+ * element is defined once, in ir/fold.c (tc_eval_*, tc_scalar_cast); this
+ * file runs those per element over tiles and handles memory and control flow.
  *
  * Invariants:
  *  - A value table indexed by TcIrValue.id holds every defined value: a
@@ -24,7 +26,6 @@
  */
 #include "ir.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,254 +171,8 @@ static void val_move(Val *dst, Val *src)
 
 /* ------------------------------------------------------- scalar semantics */
 
-static int64_t wrap(TcDtype dt, int64_t v)
-{
-    switch (dt) {
-    case TC_BOOL: return v != 0;
-    case TC_I8: return (int8_t)v;
-    case TC_I16: return (int16_t)v;
-    case TC_I32: return (int32_t)v;
-    case TC_U8: return (uint8_t)v;
-    case TC_U16: return (uint16_t)v;
-    case TC_U32: return (uint32_t)v;
-    default: return v;
-    }
-}
-
-static int64_t wrap_u(TcDtype dt, uint64_t v) { return wrap(dt, (int64_t)v); }
-
-/* Rounds x (f32) to dt's precision: f16/bf16 nearest even, f32 unchanged. */
-static float round_small(TcDtype dt, float x)
-{
-    if (dt == TC_F16) return tc_f16_to_f32(tc_f32_to_f16(x));
-    if (dt == TC_BF16) return tc_bf16_to_f32(tc_f32_to_bf16(x));
-    return x;
-}
-
-/* double -> float rounding to odd: exact whenever the float is, otherwise the
- * odd one of the two neighbours. Rounding that to f16/bf16 (11 or 8 bits,
- * both <= 24 - 2) then gives the correctly rounded result of d. */
-static float d2f_odd(double d)
-{
-    float f = (float)d;
-    if (isnan(d) || isinf(f) || (double)f == d) return f;
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    if (!(bits & 1)) f = nextafterf(f, (double)f > d ? -INFINITY : INFINITY);
-    return f;
-}
-
-/* A double rounded once to dt (a float-class dtype), held as float. */
-static float d2f(TcDtype dt, double d)
-{
-    if (dt == TC_F32) return (float)d;
-    return round_small(dt, d2f_odd(d));
-}
-
-/* An integer (bit pattern v, unsigned if uns) rounded once to dt. */
-static double int_to_float(int64_t v, bool uns, TcDtype dt)
-{
-    if (dt == TC_F64) return uns ? (double)(uint64_t)v : (double)v;
-    if (dt == TC_F32) return uns ? (float)(uint64_t)v : (float)v;
-    /* f16/bf16: round the magnitude to p significant bits, exactly. */
-    bool neg = !uns && v < 0;
-    uint64_t mag = neg ? 0 - (uint64_t)v : (uint64_t)v;
-    unsigned p = dt == TC_F16 ? 11 : 8, nb = 0;
-    while (nb < 64 && (mag >> nb) != 0) nb++;
-    double r;
-    if (nb <= p) {
-        r = (double)mag;
-    } else {
-        unsigned drop = nb - p;
-        uint64_t keep = mag >> drop, rem = mag & ((UINT64_C(1) << drop) - 1);
-        uint64_t half = UINT64_C(1) << (drop - 1);
-        if (rem > half || (rem == half && (keep & 1))) keep++;
-        r = ldexp((double)keep, (int)drop);
-    }
-    return round_small(dt, (float)(neg ? -r : r));
-}
-
-/* A float value (held in double) converted to integer dtype dt: truncation
- * toward zero, NaN -> 0, saturation at dt's range; bool: x != 0. */
-static int64_t float_to_int(double x, TcDtype dt)
-{
-    if (dt == TC_BOOL) return x != 0;
-    if (isnan(x)) return 0;
-    double t = trunc(x);
-    unsigned w = tc_dtype_bits(dt);
-    if (tc_dtype_is_signed(dt)) {
-        double lim = ldexp(1.0, (int)w - 1);
-        if (t <= -lim) return (int64_t)(0 - (UINT64_C(1) << (w - 1)));
-        if (t >= lim) return (int64_t)((UINT64_C(1) << (w - 1)) - 1);
-        return (int64_t)t;
-    }
-    if (t <= 0) return 0;
-    if (t >= ldexp(1.0, (int)w)) return w == 64 ? (int64_t)UINT64_MAX : (int64_t)((UINT64_C(1) << w) - 1);
-    return (int64_t)(uint64_t)t;
-}
-
-static bool is_cmp(TcOpcode o) { return o >= TC_OP_EQ && o <= TC_OP_GE; }
-
-static bool cmp_f(TcOpcode o, double a, double b)
-{
-    switch (o) {
-    case TC_OP_EQ: return a == b;
-    case TC_OP_NE: return a != b;
-    case TC_OP_LT: return a < b;
-    case TC_OP_LE: return a <= b;
-    case TC_OP_GT: return a > b;
-    default: return a >= b;
-    }
-}
-
-static bool cmp_i(TcOpcode o, TcDtype dt, int64_t a, int64_t b)
-{
-    int s; /* sign of a - b */
-    if (tc_dtype_is_signed(dt)) s = a < b ? -1 : a > b;
-    else s = (uint64_t)a < (uint64_t)b ? -1 : (uint64_t)a > (uint64_t)b;
-    switch (o) {
-    case TC_OP_EQ: return s == 0;
-    case TC_OP_NE: return s != 0;
-    case TC_OP_LT: return s < 0;
-    case TC_OP_LE: return s <= 0;
-    case TC_OP_GT: return s > 0;
-    default: return s >= 0;
-    }
-}
-
-/* max/min: NaN if either is NaN; +0 is larger than -0. */
-static double maxmin_d(bool is_max, double a, double b)
-{
-    if (isnan(a) || isnan(b)) return NAN;
-    if (a == b) return (signbit(a) != 0) == is_max ? b : a;
-    return (a > b) == is_max ? a : b;
-}
-
-static float maxmin_f(bool is_max, float a, float b)
-{
-    if (isnan(a) || isnan(b)) return NAN;
-    if (a == b) return (signbit(a) != 0) == is_max ? b : a;
-    return (a > b) == is_max ? a : b;
-}
-
-static bool float_binop_ok(TcOpcode o)
-{
-    return o == TC_OP_ADD || o == TC_OP_SUB || o == TC_OP_MUL || o == TC_OP_DIV ||
-           o == TC_OP_REM || o == TC_OP_MAX || o == TC_OP_MIN || is_cmp(o);
-}
-
-static float bin_f(TcOpcode o, float a, float b)
-{
-    switch (o) {
-    case TC_OP_ADD: return a + b;
-    case TC_OP_SUB: return a - b;
-    case TC_OP_MUL: return a * b;
-    case TC_OP_DIV: return a / b;
-    case TC_OP_REM: return fmodf(a, b);
-    case TC_OP_MAX: return maxmin_f(true, a, b);
-    default: return maxmin_f(false, a, b);
-    }
-}
-
-static double bin_d(TcOpcode o, double a, double b)
-{
-    switch (o) {
-    case TC_OP_ADD: return a + b;
-    case TC_OP_SUB: return a - b;
-    case TC_OP_MUL: return a * b;
-    case TC_OP_DIV: return a / b;
-    case TC_OP_REM: return fmod(a, b);
-    case TC_OP_MAX: return maxmin_d(true, a, b);
-    default: return maxmin_d(false, a, b);
-    }
-}
-
-static bool shift_out_of_range(TcDtype dt, int64_t amount)
-{
-    return amount < 0 || amount >= (int64_t)tc_dtype_bits(dt);
-}
-
-/* Integer binary op with wraparound, truncating division, x/0 = x%0 = 0. */
-static int64_t bin_i(TcOpcode o, TcDtype dt, int64_t a, int64_t b)
-{
-    bool sg = tc_dtype_is_signed(dt);
-    uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
-    switch (o) {
-    case TC_OP_ADD: return wrap_u(dt, ua + ub);
-    case TC_OP_SUB: return wrap_u(dt, ua - ub);
-    case TC_OP_MUL: return wrap_u(dt, ua * ub);
-    case TC_OP_DIV:
-        if (b == 0) return 0;
-        if (!sg) return wrap_u(dt, ua / ub);
-        if (b == -1) return wrap_u(dt, 0 - ua);
-        return wrap(dt, a / b);
-    case TC_OP_REM:
-        if (b == 0) return 0;
-        if (!sg) return wrap_u(dt, ua % ub);
-        if (b == -1) return 0;
-        return wrap(dt, a % b);
-    case TC_OP_MAX: return cmp_i(TC_OP_GE, dt, a, b) ? a : b;
-    case TC_OP_MIN: return cmp_i(TC_OP_LE, dt, a, b) ? a : b;
-    case TC_OP_AND: return wrap(dt, a & b);
-    case TC_OP_OR: return wrap(dt, a | b);
-    case TC_OP_XOR: return wrap(dt, a ^ b);
-    case TC_OP_SHL:
-        if (shift_out_of_range(dt, b)) return 0;
-        return wrap_u(dt, ua << b);
-    case TC_OP_SHR:
-        if (shift_out_of_range(dt, b)) return sg && a < 0 ? -1 : 0;
-        if (sg) return a < 0 ? (int64_t)~(~ua >> b) : (int64_t)(ua >> b);
-        return wrap_u(dt, ua >> b);
-    default: return 0;
-    }
-}
-
-static bool float_unop_ok(TcOpcode o) { return o != TC_OP_NOT; }
-
-static float un_f(TcOpcode o, float x)
-{
-    switch (o) {
-    case TC_OP_NEG: return -x;
-    case TC_OP_ABS: return fabsf(x);
-    case TC_OP_EXP: return expf(x);
-    case TC_OP_EXP2: return exp2f(x);
-    case TC_OP_LOG: return logf(x);
-    case TC_OP_LOG2: return log2f(x);
-    case TC_OP_SQRT: return sqrtf(x);
-    case TC_OP_RSQRT: return 1.0f / sqrtf(x);
-    case TC_OP_TANH: return tanhf(x);
-    case TC_OP_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    default: return erff(x);
-    }
-}
-
-static double un_d(TcOpcode o, double x)
-{
-    switch (o) {
-    case TC_OP_NEG: return -x;
-    case TC_OP_ABS: return fabs(x);
-    case TC_OP_EXP: return exp(x);
-    case TC_OP_EXP2: return exp2(x);
-    case TC_OP_LOG: return log(x);
-    case TC_OP_LOG2: return log2(x);
-    case TC_OP_SQRT: return sqrt(x);
-    case TC_OP_RSQRT: return 1.0 / sqrt(x);
-    case TC_OP_TANH: return tanh(x);
-    case TC_OP_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    default: return erf(x);
-    }
-}
-
-static bool int_unop_ok(TcOpcode o) { return o == TC_OP_NEG || o == TC_OP_NOT || o == TC_OP_ABS; }
-
-static int64_t un_i(TcOpcode o, TcDtype dt, int64_t x)
-{
-    switch (o) {
-    case TC_OP_NEG: return wrap_u(dt, 0 - (uint64_t)x);
-    case TC_OP_NOT: return dt == TC_BOOL ? !x : wrap(dt, ~x);
-    default: return tc_dtype_is_signed(dt) && x < 0 ? wrap_u(dt, 0 - (uint64_t)x) : x;
-    }
-}
+/* The element semantics are ir/fold.c's (tc_eval_*, tc_scalar_cast); this
+ * section only moves elements between the storage classes and TcScalar. */
 
 /* Element i of v as a double (exact for every class but large 64-bit ints). */
 static double elem_d(Val *v, int64_t i)
@@ -429,26 +184,25 @@ static double elem_d(Val *v, int64_t i)
     }
 }
 
-/* r[ri] = src[si] converted with cast semantics to r's dtype. */
-static void cast_elem(Val *r, int64_t ri, Val *src, int64_t si)
+/* Element i of v as a TcScalar of v's dtype (exact). */
+static TcScalar elem_scalar(Val *v, int64_t i)
 {
-    TcDtype to = r->dt, from = src->dt;
-    Cls cf = cls_of(from), ct = cls_of(to);
-    if (cf == CL_I) {
-        int64_t x = VI(src)[si];
-        if (ct == CL_I) VI(r)[ri] = wrap(to, x);
-        else if (ct == CL_D) VD(r)[ri] = int_to_float(x, tc_dtype_is_unsigned(from), to);
-        else VF(r)[ri] = (float)int_to_float(x, tc_dtype_is_unsigned(from), to);
-        return;
+    TcScalar s = {0};
+    switch (cls_of(v->dt)) {
+    case CL_F: s.f = VF(v)[i]; break;
+    case CL_D: s.f = VD(v)[i]; break;
+    case CL_I: s.i = VI(v)[i]; break;
     }
-    if (ct == CL_I) {
-        VI(r)[ri] = float_to_int(elem_d(src, si), to);
-    } else if (ct == CL_D) {
-        VD(r)[ri] = elem_d(src, si);
-    } else if (cf == CL_D) {
-        VF(r)[ri] = d2f(to, VD(src)[si]);
-    } else {
-        VF(r)[ri] = round_small(to, VF(src)[si]);
+    return s;
+}
+
+/* Sets element i of v from x, a value of v's dtype. */
+static void set_elem(Val *v, int64_t i, TcScalar x)
+{
+    switch (cls_of(v->dt)) {
+    case CL_F: VF(v)[i] = (float)x.f; break;
+    case CL_D: VD(v)[i] = x.f; break;
+    case CL_I: VI(v)[i] = x.i; break;
     }
 }
 
@@ -531,11 +285,10 @@ static bool exec_const(Ctx *c, const TcIrOp *op)
 {
     Val *r = result(c, op, 0);
     if (!r) return false;
-    switch (cls_of(r->dt)) {
-    case CL_F: VF(r)[0] = d2f(r->dt, op->fval); break;
-    case CL_D: VD(r)[0] = op->fval; break;
-    case CL_I: VI(r)[0] = wrap(r->dt, op->ival); break;
-    }
+    TcScalar k = {0};
+    if (tc_dtype_is_float(r->dt)) k.f = op->fval;
+    else k.i = op->ival;
+    set_elem(r, 0, tc_scalar_normalize(r->dt, k));
     return true;
 }
 
@@ -548,26 +301,24 @@ static bool exec_binary(Ctx *c, const TcIrOp *op)
     TcOpcode o = op->opc;
     TcDtype dt = a->dt;
     Cls cl = cls_of(dt);
-    if (cl != CL_I && !float_binop_ok(o))
-        return fail(c, "not defined on %s", tc_dtype_name(dt));
+    if (!tc_eval_defined(o, dt)) return fail(c, "not defined on %s", tc_dtype_name(dt));
     Val *r = result(c, op, 0);
     if (!r) return false;
     if (r->n != a->n) return fail(c, "internal: result has %lld elements, operands %lld",
                                   (long long)r->n, (long long)a->n);
-    bool cmp = is_cmp(o);
+    bool cmp = tc_op_info(o)->rule == TC_RR_BOOL;
     for (int64_t i = 0; i < a->n; i++) {
         switch (cl) {
         case CL_F:
-            if (cmp) VI(r)[i] = cmp_f(o, VF(a)[i], VF(b)[i]);
-            else VF(r)[i] = bin_f(o, VF(a)[i], VF(b)[i]);
+            if (cmp) VI(r)[i] = tc_eval_float_compare(o, VF(a)[i], VF(b)[i]);
+            else VF(r)[i] = tc_eval_f32_binary(o, VF(a)[i], VF(b)[i]);
             break;
         case CL_D:
-            if (cmp) VI(r)[i] = cmp_f(o, VD(a)[i], VD(b)[i]);
-            else VD(r)[i] = bin_d(o, VD(a)[i], VD(b)[i]);
+            if (cmp) VI(r)[i] = tc_eval_float_compare(o, VD(a)[i], VD(b)[i]);
+            else VD(r)[i] = tc_eval_f64_binary(o, VD(a)[i], VD(b)[i]);
             break;
         case CL_I:
-            if (cmp) VI(r)[i] = cmp_i(o, dt, VI(a)[i], VI(b)[i]);
-            else VI(r)[i] = bin_i(o, dt, VI(a)[i], VI(b)[i]);
+            VI(r)[i] = tc_eval_int_binary(o, dt, VI(a)[i], VI(b)[i]);
             break;
         }
     }
@@ -579,16 +330,15 @@ static bool exec_unary(Ctx *c, const TcIrOp *op)
     Val *a = V(c, op->operands[0]);
     TcOpcode o = op->opc;
     Cls cl = cls_of(a->dt);
-    if ((cl == CL_I && !int_unop_ok(o)) || (cl != CL_I && !float_unop_ok(o)))
-        return fail(c, "not defined on %s", tc_dtype_name(a->dt));
+    if (!tc_eval_defined(o, a->dt)) return fail(c, "not defined on %s", tc_dtype_name(a->dt));
     Val *r = result(c, op, 0);
     if (!r) return false;
     if (r->n != a->n || r->dt != a->dt) return fail(c, "internal: result type differs from operand");
     for (int64_t i = 0; i < a->n; i++) {
         switch (cl) {
-        case CL_F: VF(r)[i] = un_f(o, VF(a)[i]); break;
-        case CL_D: VD(r)[i] = un_d(o, VD(a)[i]); break;
-        case CL_I: VI(r)[i] = un_i(o, a->dt, VI(a)[i]); break;
+        case CL_F: VF(r)[i] = tc_eval_f32_unary(o, VF(a)[i]); break;
+        case CL_D: VD(r)[i] = tc_eval_f64_unary(o, VD(a)[i]); break;
+        case CL_I: VI(r)[i] = tc_eval_int_unary(o, a->dt, VI(a)[i]); break;
         }
     }
     return true;
@@ -600,7 +350,7 @@ static bool exec_cast(Ctx *c, const TcIrOp *op)
     Val *r = result(c, op, 0);
     if (!r) return false;
     if (r->n != a->n) return fail(c, "internal: cast changes the element count");
-    for (int64_t i = 0; i < a->n; i++) cast_elem(r, i, a, i);
+    for (int64_t i = 0; i < a->n; i++) set_elem(r, i, tc_scalar_cast(a->dt, r->dt, elem_scalar(a, i)));
     return true;
 }
 
@@ -718,7 +468,8 @@ static bool exec_reduce(Ctx *c, const TcIrOp *op)
     if (!r) return false;
     if (r->n != outer * inner || r->dt != a->dt) return fail(c, "internal: result type does not match");
     TcDtype dt = a->dt;
-    bool sum = op->opc == TC_OP_REDUCE_SUM, is_max = op->opc == TC_OP_REDUCE_MAX;
+    bool sum = op->opc == TC_OP_REDUCE_SUM;
+    TcOpcode step = sum ? TC_OP_ADD : op->opc == TC_OP_REDUCE_MAX ? TC_OP_MAX : TC_OP_MIN;
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t in = 0; in < inner; in++) {
             int64_t base = o * len * inner + in, ri = o * inner + in;
@@ -727,7 +478,7 @@ static bool exec_reduce(Ctx *c, const TcIrOp *op)
                 float acc = sum ? 0.0f : VF(a)[base];
                 for (int64_t k = sum ? 0 : 1; k < len; k++) {
                     float x = VF(a)[base + k * inner];
-                    acc = sum ? acc + x : maxmin_f(is_max, acc, x);
+                    acc = tc_eval_f32_binary(step, acc, x);
                 }
                 VF(r)[ri] = acc;
                 break;
@@ -736,7 +487,7 @@ static bool exec_reduce(Ctx *c, const TcIrOp *op)
                 double acc = sum ? 0.0 : VD(a)[base];
                 for (int64_t k = sum ? 0 : 1; k < len; k++) {
                     double x = VD(a)[base + k * inner];
-                    acc = sum ? acc + x : maxmin_d(is_max, acc, x);
+                    acc = tc_eval_f64_binary(step, acc, x);
                 }
                 VD(r)[ri] = acc;
                 break;
@@ -745,7 +496,7 @@ static bool exec_reduce(Ctx *c, const TcIrOp *op)
                 int64_t acc = sum ? 0 : VI(a)[base];
                 for (int64_t k = sum ? 0 : 1; k < len; k++) {
                     int64_t x = VI(a)[base + k * inner];
-                    acc = bin_i(sum ? TC_OP_ADD : is_max ? TC_OP_MAX : TC_OP_MIN, dt, acc, x);
+                    acc = tc_eval_int_binary(step, dt, acc, x);
                 }
                 VI(r)[ri] = acc;
                 break;
@@ -815,7 +566,8 @@ static bool exec_dot(Ctx *c, const TcIrOp *op)
                 const int64_t *A = pa, *B = pb;
                 int64_t s = VI(acc)[ri];
                 for (int64_t k = 0; k < K; k++)
-                    s = bin_i(TC_OP_ADD, acc->dt, s, bin_i(TC_OP_MUL, acc->dt, A[m * K + k], B[k * N + n]));
+                    s = tc_eval_int_binary(TC_OP_ADD, acc->dt, s,
+                                           tc_eval_int_binary(TC_OP_MUL, acc->dt, A[m * K + k], B[k * N + n]));
                 VI(r)[ri] = s;
             }
         }
@@ -926,7 +678,7 @@ static void set_int_scalar(Val *v, TcDtype dt, int64_t x)
     v->kind = VK_DATA;
     v->dt = dt;
     v->n = 1;
-    v->s.i = wrap(dt, x);
+    v->s.i = tc_int_wrap(dt, x);
 }
 
 /* iv + step in iv's dtype; false when that overflows the dtype. */
@@ -940,13 +692,13 @@ static bool iv_next(TcDtype dt, int64_t iv, int64_t step, int64_t *out)
             return true;
         }
         int64_t n = iv + step; /* both within 32 bits: no int64 overflow */
-        if (wrap(dt, n) != n) return false;
+        if (tc_int_wrap(dt, n) != n) return false;
         *out = n;
         return true;
     }
     uint64_t n = (uint64_t)iv + (uint64_t)step;
     if (n < (uint64_t)iv) return false;
-    if (wrap_u(dt, n) != (int64_t)n) return false;
+    if (tc_int_wrap(dt, (int64_t)n) != (int64_t)n) return false;
     *out = (int64_t)n;
     return true;
 }
@@ -970,7 +722,7 @@ static bool exec_for(Ctx *c, const TcIrOp *op)
     Val *tmp = ninit ? calloc(ninit, sizeof *tmp) : NULL;
     if (ninit && !tmp) return fail(c, "out of host memory");
     bool ok = true;
-    while (run && cmp_i(TC_OP_LT, dt, iv, h)) {
+    while (run && tc_eval_int_binary(TC_OP_LT, dt, iv, h)) {
         set_int_scalar(V(c, body->args[0]), dt, iv);
         const TcIrOp *y = NULL;
         if (!exec_block(c, body, &y)) { ok = false; break; }
@@ -1021,7 +773,7 @@ static bool exec_op(Ctx *c, const TcIrOp *op)
     case TC_OP_ARANGE: {
         Val *r = result(c, op, 0);
         if (!r) return false;
-        for (int64_t i = 0; i < r->n; i++) VI(r)[i] = wrap(r->dt, i);
+        for (int64_t i = 0; i < r->n; i++) VI(r)[i] = tc_int_wrap(r->dt, i);
         return true;
     }
     case TC_OP_PROGRAM_ID:
@@ -1029,7 +781,7 @@ static bool exec_op(Ctx *c, const TcIrOp *op)
         if (op->ival < 0 || op->ival > 2) return fail(c, "axis %lld is not 0, 1 or 2", (long long)op->ival);
         Val *r = result(c, op, 0);
         if (!r) return false;
-        VI(r)[0] = wrap(r->dt, op->opc == TC_OP_PROGRAM_ID ? c->pid[op->ival] : c->grid[op->ival]);
+        VI(r)[0] = tc_int_wrap(r->dt, op->opc == TC_OP_PROGRAM_ID ? c->pid[op->ival] : c->grid[op->ival]);
         return true;
     }
     case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV: case TC_OP_REM:
@@ -1104,8 +856,8 @@ static bool bind_args(Ctx *c, const TcInterpArg *args)
             v->dt = pt->dtype;
             v->n = 1;
             switch (cls_of(pt->dtype)) {
-            case CL_I: v->s.i = wrap(pt->dtype, args[i].i); break;
-            case CL_F: v->s.f = d2f(pt->dtype, args[i].f); break;
+            case CL_I: v->s.i = tc_int_wrap(pt->dtype, args[i].i); break;
+            case CL_F: v->s.f = (float)tc_float_round(pt->dtype, args[i].f); break;
             case CL_D: v->s.d = args[i].f; break;
             }
             continue;

@@ -320,14 +320,44 @@ typedef union TcScalar {
     double f;
 } TcScalar;
 
-/* Wraps/rounds v into dtype dt's range and precision. */
-TcScalar tc_scalar_normalize(TcDtype dt, TcScalar v);
-/* Evaluates an element-wise unary, binary or comparison op on operands of
- * dtype dt. Returns false if the op is not foldable (not element-wise, or an
- * integer division by zero, which is left to run time). */
-bool tc_fold_scalar(TcOpcode op, TcDtype dt, const TcScalar *in, TcScalar *out);
-/* The `cast` op's semantics on one scalar. */
+/*
+ * The element semantics of docs/ir.md, defined once (ir/fold.c) and used by
+ * the interpreter, canonicalize and sema. f16/bf16 are computed in f32 (the
+ * "f32" evaluators) and carried in f32 between ops; f64 in double; integers
+ * and bool in int64, operands and results wrapped to the dtype.
+ */
+
+/* v wrapped to dt: sign-extended (signed), zero-extended (unsigned), 0/1 (bool). */
+int64_t tc_int_wrap(TcDtype dt, int64_t v);
+/* x rounded once (nearest even) to float dtype dt; f64 leaves it unchanged. */
+double tc_float_round(TcDtype dt, double x);
+/* Whether element-wise op (unary, binary or comparison; not cast) is defined on dt. */
+bool tc_eval_defined(TcOpcode op, TcDtype dt);
+/* Integer/bool add sub mul div rem max min and or xor shl shr, eq..ge (0/1): x/0 = x%0 = 0, wrapping. */
+int64_t tc_eval_int_binary(TcOpcode op, TcDtype dt, int64_t a, int64_t b);
+/* Integer/bool neg, not, abs (wrapping: -INT_MIN = abs(INT_MIN) = INT_MIN). */
+int64_t tc_eval_int_unary(TcOpcode op, TcDtype dt, int64_t x);
+/* f32-class add sub mul div rem(fmod) max min (NaN wins, +0 > -0). */
+float tc_eval_f32_binary(TcOpcode op, float a, float b);
+/* f64 add sub mul div rem(fmod) max min (NaN wins, +0 > -0). */
+double tc_eval_f64_binary(TcOpcode op, double a, double b);
+/* IEEE eq ne lt le gt ge on floats of any class (NaN: only ne is true). */
+bool tc_eval_float_compare(TcOpcode op, double a, double b);
+/* f32-class neg abs exp exp2 log log2 sqrt rsqrt tanh sigmoid erf, with C's float functions. */
+float tc_eval_f32_unary(TcOpcode op, float x);
+/* f64 neg abs exp exp2 log log2 sqrt rsqrt tanh sigmoid erf, with C's double functions. */
+double tc_eval_f64_unary(TcOpcode op, double x);
+/* The `cast` op on one scalar: rounds once, truncates float->int (NaN -> 0, saturating). */
 TcScalar tc_scalar_cast(TcDtype from, TcDtype to, TcScalar v);
+/* Wraps/rounds (once) v into dtype dt's range and precision. */
+TcScalar tc_scalar_normalize(TcDtype dt, TcScalar v);
+/* An element-wise op on scalars of dtype dt, exactly as at run time (an
+ * f16/bf16 result is the unrounded f32 value); false if not defined on dt. */
+bool tc_eval_scalar(TcOpcode op, TcDtype dt, const TcScalar *in, TcScalar *out);
+/* Constant folding: tc_eval_scalar, but false (not foldable) for div/rem by
+ * zero and for an f16/bf16 result that the dtype cannot hold exactly, whose
+ * const would differ from the f32 value the op carries at run time. */
+bool tc_fold_scalar(TcOpcode op, TcDtype dt, const TcScalar *in, TcScalar *out);
 
 /* ----------------------------------------------------------- interpreter */
 

@@ -19,17 +19,19 @@
  *     is replaced by its inits.
  * The walk repeats until nothing changes (at most MAX_ROUNDS times).
  *
- * Semantics are exactly Tile IR's (docs/ir.md): integers wrap to their width
- * and consts are kept sign- or zero-extended; div/rem truncate; INT_MIN / -1
- * = INT_MIN, rem 0; shifts by amounts outside [0, width) give 0 (-1 for shr
- * of a negative signed value). Floats are computed in their precision: f64 in
- * double, f32 in float, f16/bf16 in float and rounded to the type. Not
- * folded, on purpose: division or remainder by zero (integer or float; the
- * run-time result stays with the target), and the transcendental functions
- * (exp, exp2, log, log2, rsqrt, tanh, sigmoid, erf), whose run-time results
- * are not correctly rounded and differ between targets. Float x+0 folds only
- * for a -0.0 constant and x-0 only for +0.0, because -0.0 + 0.0 is +0.0;
- * x*0 never folds for floats (NaN, inf).
+ * Folding evaluates with ir/fold.c (tc_fold_scalar, tc_scalar_cast), the
+ * same code the interpreter runs, so semantics are exactly Tile IR's
+ * (docs/ir.md) and a fold never changes a result. From tc_fold_scalar comes
+ * the policy of not folding division or remainder by zero (integer or float;
+ * the run-time result stays with the target) and not folding an f16/bf16
+ * result the dtype cannot hold (at run time it is carried in f32); this pass
+ * folds such a result anyway when every use rounds it to the dtype (a store,
+ * possibly through splat/broadcast/reshape/expand_dims/trans). This pass's
+ * own policy, checked before calling fold.c: the transcendental functions
+ * (exp, exp2, log, log2, rsqrt, tanh, sigmoid, erf) are not folded, as their
+ * run-time results are not correctly rounded and differ between targets.
+ * Float x+0 folds only for a -0.0 constant and x-0 only for +0.0, because
+ * -0.0 + 0.0 is +0.0; x*0 never folds for floats (NaN, inf).
  *
  * Ops whose results were replaced are erased at once (they are pure, or an
  * `if`/`for` whose effects were moved out or never happen); operands that
@@ -74,23 +76,11 @@ static void replace(Canon *c, TcIrValue *from, TcIrValue *to)
 
 /* ----------------------------------------------------------- constants */
 
-/* The value of a scalar const: ival for integers and bool, fval for floats. */
+/* The value of a scalar const, normalized to its dtype as `const` is. */
 typedef struct Cst {
     TcDtype dt;
-    int64_t i;
-    double f;
+    TcScalar v;
 } Cst;
-
-/* v wrapped to dt's width, sign- or zero-extended to 64 bits. */
-static int64_t wrap_int(TcDtype dt, uint64_t v)
-{
-    unsigned bits = tc_dtype_bits(dt);
-    if (bits >= 64) return (int64_t)v;
-    uint64_t mask = (UINT64_C(1) << bits) - 1;
-    v &= mask;
-    if (tc_dtype_is_signed(dt) && (v >> (bits - 1)) & 1) v |= ~mask;
-    return (int64_t)v;
-}
 
 /* A const scalar, or a splat of one; the dtype is v's element type. */
 static bool get_const(TcIrValue *v, Cst *out)
@@ -102,286 +92,118 @@ static bool get_const(TcIrValue *v, Cst *out)
     }
     if (!d || d->opc != TC_OP_CONST || !tc_type_is_scalar(v->type)) return false;
     out->dt = v->type->dtype;
-    out->f = d->fval;
-    out->i = tc_dtype_is_float(out->dt) ? 0 : out->dt == TC_BOOL ? d->ival != 0
-                                                                 : wrap_int(out->dt, (uint64_t)d->ival);
+    TcScalar k = {0};
+    if (tc_dtype_is_float(out->dt)) k.f = d->fval;
+    else k.i = d->ival;
+    out->v = tc_scalar_normalize(out->dt, k);
     return true;
 }
 
 static bool is_int_value(TcIrValue *v, int64_t k)
 {
     Cst c;
-    return get_const(v, &c) && !tc_dtype_is_float(c.dt) && c.i == k;
+    return get_const(v, &c) && !tc_dtype_is_float(c.dt) && c.v.i == k;
 }
 
 static bool is_float_value(TcIrValue *v, double k, bool negzero)
 {
     Cst c;
-    return get_const(v, &c) && tc_dtype_is_float(c.dt) && c.f == k &&
-           (k != 0.0 || (signbit(c.f) != 0) == negzero);
+    return get_const(v, &c) && tc_dtype_is_float(c.dt) && c.v.f == k &&
+           (k != 0.0 || (signbit(c.v.f) != 0) == negzero);
 }
 
+static bool int_less(TcDtype dt, int64_t a, int64_t b) { return tc_eval_int_binary(TC_OP_LT, dt, a, b) != 0; }
+
 /* A const of v's type (scalar) or a splat of one (tile), built before `at`. */
-static TcIrValue *make_const(Canon *c, TcIrOp *at, TcType *type, const Cst *k)
+static TcIrValue *make_const(Canon *c, TcIrOp *at, TcType *type, TcScalar k)
 {
     TcIrBuilder b;
     tc_ir_builder_at_end(&b, c->func, at->parent);
     b.before = at;
     b.loc = at->loc;
-    TcIrValue *s = tc_dtype_is_float(type->dtype) ? tc_ir_build_const_float(&b, type->dtype, k->f)
-                                                   : tc_ir_build_const_int(&b, type->dtype, k->i);
+    TcIrValue *s = tc_dtype_is_float(type->dtype) ? tc_ir_build_const_float(&b, type->dtype, k.f)
+                                                   : tc_ir_build_const_int(&b, type->dtype, k.i);
     if (tc_type_is_tile(type)) s = tc_ir_build_splat(&b, s, type);
     return s;
 }
 
-/* --------------------------------------------------------- float rounding */
-
-/* x rounded to nearest even with p significant bits and the exponent range of
- * a format whose smallest normal is 2^emin (so subnormals round correctly). */
-static double round_bits(double x, int p, int emin)
-{
-    if (x == 0 || isnan(x) || isinf(x)) return x;
-    int e = ilogb(x);
-    if (e < emin) e = emin;
-    double ulp = ldexp(1.0, e - (p - 1));
-    return nearbyint(x / ulp) * ulp;
-}
-
-/* x rounded to the float type dt (round to nearest even). */
-static double round_float(TcDtype dt, double x)
-{
-    switch (dt) {
-    case TC_F64: return x;
-    case TC_F32: return (double)(float)x;
-    case TC_F16:
-    case TC_BF16: {
-        if (isnan(x)) return x;
-        float f = (float)x;
-        if ((double)f != x) /* not a float: round once, straight to the type */
-            f = (float)(dt == TC_F16 ? round_bits(x, 11, -14) : round_bits(x, 8, -126));
-        return dt == TC_F16 ? tc_f16_to_f32(tc_f32_to_f16(f)) : tc_bf16_to_f32(tc_f32_to_bf16(f));
-    }
-    default: return x;
-    }
-}
-
-static int float_precision(TcDtype dt)
-{
-    return dt == TC_F64 ? 53 : dt == TC_F32 ? 24 : dt == TC_F16 ? 11 : 8;
-}
-
-/* An integer (dtype src) converted to the float type dt, nearest even. */
-static double int_to_float(TcDtype dt, TcDtype src, int64_t v)
-{
-    bool neg = tc_dtype_is_signed(src) && v < 0;
-    uint64_t mag = neg ? 0 - (uint64_t)v : (uint64_t)v;
-    int p = float_precision(dt), len = 0;
-    for (uint64_t t = mag; t; t >>= 1) len++;
-    if (len > p) { /* round the magnitude to p significant bits */
-        int n = len - p;
-        uint64_t q = mag >> n, rem = mag & ((UINT64_C(1) << n) - 1), half = UINT64_C(1) << (n - 1);
-        if (rem > half || (rem == half && (q & 1))) q++;
-        return round_float(dt, ldexp((double)q, n) * (neg ? -1 : 1));
-    }
-    return round_float(dt, (double)mag * (neg ? -1 : 1)); /* exact */
-}
-
-/* A float (already a value of its type) converted to an integer type:
- * truncation toward zero, NaN -> 0, saturating at the type's range. */
-static int64_t float_to_int(TcDtype dt, double x)
-{
-    if (isnan(x)) return 0;
-    double t = trunc(x);
-    unsigned bits = tc_dtype_bits(dt);
-    if (tc_dtype_is_signed(dt)) {
-        double lim = ldexp(1.0, (int)bits - 1);
-        if (t >= lim) return wrap_int(dt, (UINT64_C(1) << (bits - 1)) - 1);
-        if (t < -lim) return wrap_int(dt, UINT64_C(1) << (bits - 1));
-        return (int64_t)t;
-    }
-    if (t <= 0) return 0;
-    if (t >= ldexp(1.0, (int)bits)) return wrap_int(dt, UINT64_MAX);
-    return wrap_int(dt, (uint64_t)t);
-}
-
 /* ------------------------------------------------------------- folding */
 
-static bool int_less(TcDtype dt, int64_t a, int64_t b)
-{
-    return tc_dtype_is_signed(dt) ? a < b : (uint64_t)a < (uint64_t)b;
-}
+typedef struct UseScan {
+    const Canon *c;
+    const TcIrValue *v;
+    int depth;
+    bool ok;
+} UseScan;
 
-/* a OP b on integers of type dt (bool: the logical ops only). */
-static bool fold_int_binary(TcOpcode opc, TcDtype dt, int64_t a, int64_t b, int64_t *r)
+static bool rounded_on_every_use(const Canon *c, const TcIrValue *v, int depth);
+
+static void scan_use(TcIrOp *op, void *ctx)
 {
-    uint64_t ua = (uint64_t)a, ub = (uint64_t)b;
-    bool sgn = tc_dtype_is_signed(dt);
-    unsigned bits = tc_dtype_bits(dt);
-    if (dt == TC_BOOL && opc != TC_OP_AND && opc != TC_OP_OR && opc != TC_OP_XOR) return false;
-    switch (opc) {
-    case TC_OP_ADD: *r = wrap_int(dt, ua + ub); return true;
-    case TC_OP_SUB: *r = wrap_int(dt, ua - ub); return true;
-    case TC_OP_MUL: *r = wrap_int(dt, ua * ub); return true;
-    case TC_OP_DIV:
-        if (b == 0) return false; /* evaluates to 0 at run time; left alone */
-        if (sgn) *r = b == -1 ? wrap_int(dt, 0 - ua) : a / b;
-        else *r = wrap_int(dt, ua / ub);
-        return true;
-    case TC_OP_REM:
-        if (b == 0) return false;
-        if (sgn) *r = b == -1 ? 0 : a % b;
-        else *r = wrap_int(dt, ua % ub);
-        return true;
-    case TC_OP_MAX: *r = int_less(dt, a, b) ? b : a; return true;
-    case TC_OP_MIN: *r = int_less(dt, b, a) ? b : a; return true;
-    case TC_OP_AND: *r = wrap_int(dt, ua & ub); return true;
-    case TC_OP_OR: *r = wrap_int(dt, ua | ub); return true;
-    case TC_OP_XOR: *r = wrap_int(dt, ua ^ ub); return true;
-    case TC_OP_SHL:
-    case TC_OP_SHR: {
-        bool in_range = sgn ? b >= 0 && b < (int64_t)bits : ub < bits;
-        if (opc == TC_OP_SHL) {
-            *r = in_range ? wrap_int(dt, ua << ub) : 0;
-        } else if (sgn) {
-            if (!in_range) *r = a < 0 ? -1 : 0;
-            else *r = a < 0 ? (int64_t) ~(~ua >> ub) : (int64_t)(ua >> ub);
-        } else {
-            *r = in_range ? wrap_int(dt, ua >> ub) : 0;
-        }
-        return true;
-    }
-    default: return false;
+    UseScan *u = ctx;
+    for (uint32_t i = 0; i < op->noperands && u->ok; i++) {
+        if (lookup(u->c, op->operands[i]) != u->v) continue;
+        if (op->opc == TC_OP_STORE && i + 1 == op->noperands) continue;
+        bool moves = op->opc == TC_OP_SPLAT || op->opc == TC_OP_BROADCAST || op->opc == TC_OP_RESHAPE ||
+                     op->opc == TC_OP_EXPAND_DIMS || op->opc == TC_OP_TRANS;
+        if (moves && i == 0 && op->nresults == 1 && u->depth < 3 &&
+            rounded_on_every_use(u->c, op->results[0], u->depth + 1))
+            continue;
+        u->ok = false;
     }
 }
 
-/* max/min with NaN winning and +0 above -0. */
-static double fmax_ir(double a, double b, bool is_max)
+/* Whether every use of v rounds it to its dtype: v is stored, or only moved
+ * (splat, broadcast, reshape, expand_dims, trans) into values that are. */
+static bool rounded_on_every_use(const Canon *c, const TcIrValue *v, int depth)
 {
-    if (isnan(a)) return a;
-    if (isnan(b)) return b;
-    if (a == b && a == 0) return (signbit(a) != 0) == is_max ? b : a;
-    return (a > b) == is_max ? a : b;
+    UseScan u = {.c = c, .v = v, .depth = depth, .ok = true};
+    tc_ir_walk_func(c->func, scan_use, &u);
+    return u.ok;
 }
 
-/* a OP b on floats of type dt, in the type's precision. */
-static bool fold_float_binary(TcOpcode opc, TcDtype dt, double a, double b, double *r)
+/* Folds an element-wise op with tc_fold_scalar. An f16/bf16 result the
+ * dtype cannot hold is refused there (the op carries it in f32), but still
+ * folds here when every use rounds it to the dtype anyway. */
+static bool fold_elementwise(const Canon *c, TcIrOp *op, TcDtype dt, const TcScalar *in, TcScalar *r)
 {
-    if ((opc == TC_OP_DIV || opc == TC_OP_REM) && b == 0) return false;
-    if (opc == TC_OP_MAX || opc == TC_OP_MIN) {
-        *r = fmax_ir(a, b, opc == TC_OP_MAX);
-        return true;
-    }
-    if (dt == TC_F64) {
-        switch (opc) {
-        case TC_OP_ADD: *r = a + b; return true;
-        case TC_OP_SUB: *r = a - b; return true;
-        case TC_OP_MUL: *r = a * b; return true;
-        case TC_OP_DIV: *r = a / b; return true;
-        case TC_OP_REM: *r = fmod(a, b); return true;
-        default: return false;
-        }
-    }
-    float fa = (float)a, fb = (float)b, fr;
-    switch (opc) {
-    case TC_OP_ADD: fr = fa + fb; break;
-    case TC_OP_SUB: fr = fa - fb; break;
-    case TC_OP_MUL: fr = fa * fb; break;
-    case TC_OP_DIV: fr = fa / fb; break;
-    case TC_OP_REM: fr = fmodf(fa, fb); break;
-    default: return false;
-    }
-    *r = round_float(dt, fr);
+    if (tc_fold_scalar(op->opc, dt, in, r)) return true;
+    if ((dt != TC_F16 && dt != TC_BF16) || !tc_eval_scalar(op->opc, dt, in, r) ||
+        !rounded_on_every_use(c, op->results[0], 0))
+        return false;
+    *r = tc_scalar_normalize(dt, *r);
     return true;
 }
 
-static bool fold_compare(TcOpcode opc, const Cst *a, const Cst *b)
-{
-    if (tc_dtype_is_float(a->dt)) {
-        switch (opc) {
-        case TC_OP_EQ: return a->f == b->f;
-        case TC_OP_NE: return a->f != b->f;
-        case TC_OP_LT: return a->f < b->f;
-        case TC_OP_LE: return a->f <= b->f;
-        case TC_OP_GT: return a->f > b->f;
-        default: return a->f >= b->f;
-        }
-    }
-    switch (opc) {
-    case TC_OP_EQ: return a->i == b->i;
-    case TC_OP_NE: return a->i != b->i;
-    case TC_OP_LT: return int_less(a->dt, a->i, b->i);
-    case TC_OP_LE: return !int_less(a->dt, b->i, a->i);
-    case TC_OP_GT: return int_less(a->dt, b->i, a->i);
-    default: return !int_less(a->dt, a->i, b->i);
-    }
-}
-
-static bool fold_unary(TcOpcode opc, const Cst *x, Cst *r)
-{
-    TcDtype dt = x->dt;
-    if (tc_dtype_is_float(dt)) {
-        switch (opc) {
-        case TC_OP_NEG: r->f = -x->f; return true;
-        case TC_OP_ABS: r->f = fabs(x->f); return true;
-        case TC_OP_SQRT:
-            r->f = dt == TC_F64 ? sqrt(x->f) : round_float(dt, sqrtf((float)x->f));
-            return true;
-        default: return false;
-        }
-    }
-    if (dt == TC_BOOL) {
-        if (opc != TC_OP_NOT) return false;
-        r->i = !x->i;
-        return true;
-    }
-    switch (opc) {
-    case TC_OP_NEG: r->i = wrap_int(dt, 0 - (uint64_t)x->i); return true;
-    case TC_OP_NOT: r->i = wrap_int(dt, ~(uint64_t)x->i); return true;
-    case TC_OP_ABS:
-        r->i = tc_dtype_is_signed(dt) && x->i < 0 ? wrap_int(dt, 0 - (uint64_t)x->i) : x->i;
-        return true;
-    default: return false;
-    }
-}
-
-static void fold_cast(const Cst *x, TcDtype to, Cst *r)
-{
-    TcDtype from = x->dt;
-    bool ffrom = tc_dtype_is_float(from);
-    if (to == TC_BOOL) r->i = ffrom ? x->f != 0 : x->i != 0;
-    else if (tc_dtype_is_float(to)) r->f = ffrom ? round_float(to, x->f) : int_to_float(to, from, x->i);
-    else r->i = ffrom ? float_to_int(to, x->f) : wrap_int(to, (uint64_t)x->i);
-}
-
 /* The folded value of op, when every operand it needs is constant. */
-static bool fold(TcIrOp *op, Cst *r)
+static bool fold(const Canon *c, TcIrOp *op, TcScalar *r)
 {
     if (op->nresults != 1) return false;
     TcDtype rdt = op->results[0]->type->dtype;
-    memset(r, 0, sizeof *r);
-    r->dt = rdt;
     Cst a, b;
+    TcScalar in[2];
     switch (op->opc) {
     case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV: case TC_OP_REM:
     case TC_OP_MAX: case TC_OP_MIN: case TC_OP_AND: case TC_OP_OR: case TC_OP_XOR:
     case TC_OP_SHL: case TC_OP_SHR:
-        if (op->noperands != 2 || !get_const(op->operands[0], &a) ||
-            !get_const(op->operands[1], &b) || a.dt != rdt || b.dt != rdt)
-            return false;
-        if (tc_dtype_is_float(rdt)) return fold_float_binary(op->opc, rdt, a.f, b.f, &r->f);
-        return fold_int_binary(op->opc, rdt, a.i, b.i, &r->i);
     case TC_OP_EQ: case TC_OP_NE: case TC_OP_LT: case TC_OP_LE: case TC_OP_GT: case TC_OP_GE:
-        if (op->noperands != 2 || !get_const(op->operands[0], &a) ||
-            !get_const(op->operands[1], &b) || a.dt != b.dt || rdt != TC_BOOL)
+        if (op->noperands != 2 || !get_const(op->operands[0], &a) || !get_const(op->operands[1], &b) ||
+            a.dt != b.dt || rdt != (tc_op_info(op->opc)->rule == TC_RR_BOOL ? TC_BOOL : a.dt))
             return false;
-        r->i = fold_compare(op->opc, &a, &b);
-        return true;
-    case TC_OP_NEG: case TC_OP_NOT: case TC_OP_ABS: case TC_OP_SQRT:
+        /* division by zero: the run-time result stays with the target */
+        if ((op->opc == TC_OP_DIV || op->opc == TC_OP_REM) &&
+            (tc_dtype_is_float(b.dt) ? b.v.f == 0 : b.v.i == 0))
+            return false;
+        in[0] = a.v;
+        in[1] = b.v;
+        return fold_elementwise(c, op, a.dt, in, r);
+    case TC_OP_NEG: case TC_OP_NOT: case TC_OP_ABS: case TC_OP_SQRT: /* no transcendentals */
         if (op->noperands != 1 || !get_const(op->operands[0], &a) || a.dt != rdt) return false;
-        return fold_unary(op->opc, &a, r);
+        in[0] = a.v;
+        return fold_elementwise(c, op, a.dt, in, r);
     case TC_OP_CAST:
         if (op->noperands != 1 || !get_const(op->operands[0], &a)) return false;
-        fold_cast(&a, rdt, r);
+        *r = tc_scalar_cast(a.dt, rdt, a.v);
         return true;
     default:
         return false;
@@ -417,10 +239,7 @@ static TcIrValue *simplify(Canon *c, TcIrOp *op)
     case TC_OP_SUB:
         if (isi && is_int_value(y, 0)) return x;
         if (isf && is_float_value(y, 0.0, false)) return x;
-        if (isi && x == y) {
-            Cst zero = {.dt = res->type->dtype};
-            return make_const(c, op, res->type, &zero);
-        }
+        if (isi && x == y) return make_const(c, op, res->type, (TcScalar){0});
         return NULL;
     case TC_OP_MUL:
         if (isi && is_int_value(y, 1)) return x;
@@ -443,7 +262,7 @@ static TcIrValue *simplify(Canon *c, TcIrOp *op)
     case TC_OP_SELECT:
         if (op->noperands != 3) return NULL;
         if (op->operands[1] == op->operands[2]) return op->operands[1];
-        if (get_const(x, &k) && k.dt == TC_BOOL) return k.i ? op->operands[1] : op->operands[2];
+        if (get_const(x, &k) && k.dt == TC_BOOL) return k.v.i ? op->operands[1] : op->operands[2];
         return NULL;
     case TC_OP_CAST:
     case TC_OP_BROADCAST:
@@ -474,7 +293,7 @@ static int const_cond(TcIrValue *v)
 {
     Cst k;
     if (!tc_type_is_scalar(v->type) || !get_const(v, &k) || k.dt != TC_BOOL) return -1;
-    return k.i != 0;
+    return k.v.i != 0;
 }
 
 /* Moves the taken region's ops before the `if`, maps the if's results to the
@@ -505,8 +324,8 @@ static bool for_runs_zero_times(TcIrOp *op)
         !get_const(op->operands[2], &step))
         return false;
     if (!tc_dtype_is_int(lo.dt) || lo.dt != hi.dt || lo.dt != step.dt) return false;
-    if (!int_less(step.dt, 0, step.i)) return false;
-    return !int_less(lo.dt, lo.i, hi.i);
+    if (!int_less(step.dt, 0, step.v.i)) return false;
+    return !int_less(lo.dt, lo.v.i, hi.v.i);
 }
 
 /* ---------------------------------------------------------------- walk */
@@ -533,9 +352,9 @@ static void canon_block(Canon *c, TcIrBlock *b)
         }
 
         if (op->nregions == 0 && op->opc != TC_OP_CONST && (tc_op_info(op->opc)->flags & TC_OPF_PURE)) {
-            Cst k;
+            TcScalar k;
             TcIrValue *to = NULL;
-            if (fold(op, &k)) to = make_const(c, op, op->results[0]->type, &k);
+            if (fold(c, op, &k)) to = make_const(c, op, op->results[0]->type, k);
             else to = simplify(c, op);
             if (to) {
                 replace(c, op->results[0], to);

@@ -716,6 +716,270 @@ static void test_examples_round_trip(void **state)
     assert_true(n >= 7);
 }
 
+/* ------------------------------------------------- scalar evaluation */
+
+/* Bitwise equality for doubles (tells -0.0 from 0.0; any NaN matches NaN). */
+static bool same_double(double a, double b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+typedef struct EvalIntCase {
+    TcOpcode op;
+    TcDtype dt;
+    int64_t a, b, want;
+} EvalIntCase;
+
+static void test_eval_int(void **state)
+{
+    (void)state;
+    static const EvalIntCase cases[] = {
+        {TC_OP_ADD, TC_I8, 100, 100, -56},
+        {TC_OP_ADD, TC_U8, 200, 100, 44},
+        {TC_OP_SUB, TC_U32, 0, 1, 4294967295},
+        {TC_OP_MUL, TC_I64, INT64_MAX, 2, -2},
+        {TC_OP_DIV, TC_I32, 7, 0, 0},
+        {TC_OP_REM, TC_I32, 7, 0, 0},
+        {TC_OP_DIV, TC_U64, -1, 0, 0},
+        {TC_OP_DIV, TC_I32, -7, 2, -3},
+        {TC_OP_REM, TC_I32, -7, 2, -1},
+        {TC_OP_DIV, TC_I32, INT32_MIN, -1, INT32_MIN},
+        {TC_OP_REM, TC_I32, INT32_MIN, -1, 0},
+        {TC_OP_DIV, TC_I64, INT64_MIN, -1, INT64_MIN},
+        {TC_OP_DIV, TC_U64, -2, 2, INT64_MAX},
+        {TC_OP_MAX, TC_U32, 4294967295, 1, 4294967295},
+        {TC_OP_MIN, TC_U64, -1, 3, 3},
+        {TC_OP_MIN, TC_I8, -5, 3, -5},
+        {TC_OP_XOR, TC_BOOL, 1, 1, 0},
+        {TC_OP_NOT, TC_U8, 5, 0, 250},
+        {TC_OP_NOT, TC_BOOL, 1, 0, 0},
+        {TC_OP_NEG, TC_I32, INT32_MIN, 0, INT32_MIN},
+        {TC_OP_NEG, TC_U8, 1, 0, 255},
+        {TC_OP_ABS, TC_I8, -128, 0, -128},
+        {TC_OP_ABS, TC_U32, 4294967295, 0, 4294967295},
+        {TC_OP_SHL, TC_I32, 1, 31, INT32_MIN},
+        {TC_OP_SHL, TC_I32, 1, 32, 0},
+        {TC_OP_SHL, TC_I32, 1, -1, 0},
+        {TC_OP_SHL, TC_U8, 255, 4, 240},
+        {TC_OP_SHR, TC_I32, -8, 1, -4},
+        {TC_OP_SHR, TC_I32, -8, 40, -1},
+        {TC_OP_SHR, TC_I32, -8, -1, -1},
+        {TC_OP_SHR, TC_I32, 8, 40, 0},
+        {TC_OP_SHR, TC_U32, 2147483648, 31, 1},
+        {TC_OP_SHR, TC_U64, -1, 63, 1},
+        {TC_OP_SHR, TC_U64, 1, -1, 0},
+        {TC_OP_SHR, TC_I64, INT64_MIN, 63, -1},
+        {TC_OP_LT, TC_I32, -1, 1, 1},
+        {TC_OP_LT, TC_U32, 4294967295, 1, 0},
+        {TC_OP_GT, TC_U64, -1, 1, 1},
+        {TC_OP_GE, TC_I64, INT64_MIN, 0, 0},
+        {TC_OP_LT, TC_BOOL, 0, 1, 1},
+        {TC_OP_NE, TC_I8, -1, -1, 0},
+    };
+    for (size_t i = 0; i < TC_ARRAY_LEN(cases); i++) {
+        const EvalIntCase *c = &cases[i];
+        bool unary = tc_op_info(c->op)->noperands == 1;
+        int64_t a = tc_int_wrap(c->dt, c->a), b = tc_int_wrap(c->dt, c->b);
+        int64_t got = unary ? tc_eval_int_unary(c->op, c->dt, a) : tc_eval_int_binary(c->op, c->dt, a, b);
+        if (got != c->want)
+            fail_msg("case %zu: %s %s %lld, %lld: expected %lld, got %lld", i, tc_op_info(c->op)->name,
+                     tc_dtype_name(c->dt), (long long)c->a, (long long)c->b, (long long)c->want, (long long)got);
+        assert_true(tc_eval_defined(c->op, c->dt));
+    }
+    assert_int_equal(tc_int_wrap(TC_U16, -1), 65535);
+    assert_int_equal(tc_int_wrap(TC_I16, 65535), -1);
+    assert_int_equal(tc_int_wrap(TC_BOOL, 2), 1);
+    assert_false(tc_eval_defined(TC_OP_ADD, TC_BOOL));
+    assert_false(tc_eval_defined(TC_OP_SHL, TC_F32));
+    assert_false(tc_eval_defined(TC_OP_NOT, TC_F16));
+    assert_false(tc_eval_defined(TC_OP_EXP, TC_I32));
+    assert_false(tc_eval_defined(TC_OP_CAST, TC_I32));
+}
+
+typedef struct EvalFloatCase {
+    TcOpcode op;
+    double a, b, want; /* b unused for unary ops */
+} EvalFloatCase;
+
+static void test_eval_float(void **state)
+{
+    (void)state;
+    static const EvalFloatCase cases[] = {
+        {TC_OP_MAX, NAN, 1.0, NAN},
+        {TC_OP_MAX, 1.0, NAN, NAN},
+        {TC_OP_MIN, NAN, -INFINITY, NAN},
+        {TC_OP_MAX, -0.0, 0.0, 0.0},
+        {TC_OP_MAX, 0.0, -0.0, 0.0},
+        {TC_OP_MIN, 0.0, -0.0, -0.0},
+        {TC_OP_MIN, -0.0, 0.0, -0.0},
+        {TC_OP_MAX, -3.0, 2.0, 2.0},
+        {TC_OP_MIN, -INFINITY, 2.0, -INFINITY},
+        {TC_OP_ADD, -0.0, 0.0, 0.0},
+        {TC_OP_ADD, -0.0, -0.0, -0.0},
+        {TC_OP_DIV, 1.0, 0.0, INFINITY},
+        {TC_OP_DIV, -1.0, 0.0, -INFINITY},
+        {TC_OP_DIV, 0.0, 0.0, NAN},
+        {TC_OP_REM, -7.5, 2.0, -1.5},
+        {TC_OP_REM, 1.0, 0.0, NAN},
+        {TC_OP_NEG, 0.0, 0, -0.0},
+        {TC_OP_ABS, -0.0, 0, 0.0},
+        {TC_OP_SQRT, 4.0, 0, 2.0},
+        {TC_OP_SQRT, -1.0, 0, NAN},
+        {TC_OP_RSQRT, 4.0, 0, 0.5},
+        {TC_OP_EXP, 0.0, 0, 1.0},
+        {TC_OP_LOG2, 8.0, 0, 3.0},
+        {TC_OP_SIGMOID, 0.0, 0, 0.5},
+        {TC_OP_TANH, -0.0, 0, -0.0},
+    };
+    for (size_t i = 0; i < TC_ARRAY_LEN(cases); i++) {
+        const EvalFloatCase *c = &cases[i];
+        bool unary = tc_op_info(c->op)->noperands == 1;
+        double d = unary ? tc_eval_f64_unary(c->op, c->a) : tc_eval_f64_binary(c->op, c->a, c->b);
+        double f = unary ? tc_eval_f32_unary(c->op, (float)c->a)
+                         : tc_eval_f32_binary(c->op, (float)c->a, (float)c->b);
+        if (!same_double(d, c->want) || !same_double(f, c->want))
+            fail_msg("case %zu: %s %g, %g: expected %g, got %g (f64) and %g (f32)", i,
+                     tc_op_info(c->op)->name, c->a, c->b, c->want, d, f);
+    }
+    /* f32 arithmetic happens in float, f64 in double */
+    assert_true(tc_eval_f32_binary(TC_OP_DIV, 1.0f, 3.0f) == 1.0f / 3.0f);
+    assert_true(tc_eval_f64_binary(TC_OP_DIV, 1.0, 3.0) == 1.0 / 3.0);
+    assert_false(tc_eval_float_compare(TC_OP_EQ, NAN, NAN));
+    assert_true(tc_eval_float_compare(TC_OP_NE, NAN, NAN));
+    assert_false(tc_eval_float_compare(TC_OP_GE, NAN, 1.0));
+    assert_true(tc_eval_float_compare(TC_OP_EQ, -0.0, 0.0));
+    assert_false(tc_eval_float_compare(TC_OP_LT, -0.0, 0.0));
+    assert_true(tc_eval_float_compare(TC_OP_LE, -INFINITY, -1e300));
+}
+
+typedef struct EvalCastCase {
+    TcDtype from, to;
+    int64_t i;  /* source when `from` is an integer or bool */
+    double f;   /* source when `from` is a float */
+    int64_t wi; /* expected when `to` is an integer or bool */
+    double wf;  /* expected when `to` is a float */
+} EvalCastCase;
+
+static void test_eval_cast(void **state)
+{
+    (void)state;
+    static const EvalCastCase cases[] = {
+        /* single rounding: from the exact integer, and f64 straight to f16/bf16 */
+        {TC_I64, TC_BF16, (INT64_C(1) << 30) + (INT64_C(1) << 22) + 1, 0, 0, 1082130432.0},
+        {TC_F64, TC_F16, 0, 1.0 + 0x1p-11 + 0x1p-40, 0, 1.0009765625},
+        {TC_F64, TC_BF16, 0, 1.0 + 0x1p-8 + 0x1p-40, 0, 1.0 + 0x1p-7},
+        {TC_F32, TC_F16, 0, 1.0 + 0x1p-11, 0, 1.0},
+        {TC_F32, TC_BF16, 0, 1.0 + 0x1p-9, 0, 1.0},
+        {TC_I32, TC_F32, 16777217, 0, 0, 16777216.0},
+        {TC_I32, TC_F32, 16777219, 0, 0, 16777220.0},
+        {TC_I64, TC_F32, (INT64_C(1) << 40) + (INT64_C(1) << 16) + 1, 0, 0, 0x1p40 + 0x1p17},
+        {TC_U64, TC_F64, -1, 0, 0, 18446744073709551616.0},
+        {TC_I32, TC_F16, 2049, 0, 0, 2048.0},
+        {TC_I32, TC_F16, 2051, 0, 0, 2052.0},
+        {TC_I32, TC_F16, -2051, 0, 0, -2052.0},
+        {TC_I32, TC_F16, 65520, 0, 0, INFINITY},
+        {TC_F32, TC_F16, 0, 65520.0, 0, INFINITY},
+        {TC_F64, TC_F16, 0, 0x1p-25 + 0x1p-40, 0, 0x1p-24},
+        {TC_BOOL, TC_F16, 1, 0, 0, 1.0},
+        {TC_F16, TC_F32, 0, 1.5, 0, 1.5},
+        /* float -> int: truncation, NaN -> 0, saturation */
+        {TC_F32, TC_I32, 0, 3.9, 3, 0},
+        {TC_F32, TC_I32, 0, -3.9, -3, 0},
+        {TC_F32, TC_I32, 0, NAN, 0, 0},
+        {TC_F32, TC_I32, 0, 1e10, INT32_MAX, 0},
+        {TC_F32, TC_I32, 0, -INFINITY, INT32_MIN, 0},
+        {TC_F64, TC_I64, 0, 1e30, INT64_MAX, 0},
+        {TC_F64, TC_I64, 0, -0x1p63, INT64_MIN, 0},
+        {TC_F32, TC_I8, 0, -128.9, -128, 0},
+        {TC_F32, TC_U8, 0, -1.0, 0, 0},
+        {TC_F32, TC_U8, 0, 300.0, 255, 0},
+        {TC_F32, TC_U8, 0, 255.9, 255, 0},
+        {TC_F64, TC_U64, 0, 1e30, -1, 0},
+        {TC_F64, TC_U32, 0, INFINITY, 4294967295, 0},
+        {TC_F32, TC_BOOL, 0, NAN, 1, 0},
+        {TC_F32, TC_BOOL, 0, -0.0, 0, 0},
+        /* int -> int wraps */
+        {TC_I32, TC_I8, 300, 0, 44, 0},
+        {TC_I32, TC_U32, -1, 0, 4294967295, 0},
+        {TC_I8, TC_U64, -1, 0, -1, 0},
+        {TC_I32, TC_BOOL, 256, 0, 1, 0},
+    };
+    for (size_t i = 0; i < TC_ARRAY_LEN(cases); i++) {
+        const EvalCastCase *c = &cases[i];
+        TcScalar in = {0};
+        if (tc_dtype_is_float(c->from)) in.f = c->f;
+        else in.i = tc_int_wrap(c->from, c->i);
+        TcScalar r = tc_scalar_cast(c->from, c->to, in);
+        if (tc_dtype_is_float(c->to)) {
+            if (!same_double(r.f, c->wf))
+                fail_msg("cast case %zu: %s -> %s: expected %.17g, got %.17g", i, tc_dtype_name(c->from),
+                         tc_dtype_name(c->to), c->wf, r.f);
+        } else if (r.i != c->wi) {
+            fail_msg("cast case %zu: %s -> %s: expected %lld, got %lld", i, tc_dtype_name(c->from),
+                     tc_dtype_name(c->to), (long long)c->wi, (long long)r.i);
+        }
+    }
+    /* rounding once, and normalize agrees with it */
+    assert_true(tc_float_round(TC_F16, 1.0 + 0x1p-11 + 0x1p-40) == 1.0 + 0x1p-10);
+    assert_true(tc_float_round(TC_F32, 0.1) == (double)0.1f);
+    assert_true(tc_float_round(TC_F64, 0.1) == 0.1);
+    assert_true(tc_scalar_normalize(TC_F16, (TcScalar){.f = 1.0 + 0x1p-11 + 0x1p-40}).f == 1.0 + 0x1p-10);
+    assert_int_equal(tc_scalar_normalize(TC_I8, (TcScalar){.i = 255}).i, -1);
+}
+
+static void test_fold_scalar_policy(void **state)
+{
+    (void)state;
+    TcScalar in[2], r;
+    /* division by zero is defined at run time but never folded */
+    in[0].i = 5;
+    in[1].i = 0;
+    assert_true(tc_eval_scalar(TC_OP_DIV, TC_I32, in, &r));
+    assert_int_equal(r.i, 0);
+    assert_false(tc_fold_scalar(TC_OP_DIV, TC_I32, in, &r));
+    assert_false(tc_fold_scalar(TC_OP_REM, TC_I32, in, &r));
+    in[0].f = 1.0;
+    in[1].f = 0.0;
+    assert_false(tc_fold_scalar(TC_OP_DIV, TC_F32, in, &r));
+    assert_false(tc_fold_scalar(TC_OP_REM, TC_F64, in, &r));
+    /* f16: only results that f16 holds exactly fold (the op carries f32) */
+    in[1].f = 0x1p-11;
+    assert_true(tc_eval_scalar(TC_OP_ADD, TC_F16, in, &r));
+    assert_true(r.f == 1.0 + 0x1p-11);
+    assert_false(tc_fold_scalar(TC_OP_ADD, TC_F16, in, &r));
+    assert_true(tc_fold_scalar(TC_OP_ADD, TC_F32, in, &r));
+    assert_true(r.f == 1.0 + 0x1p-11);
+    assert_true(tc_fold_scalar(TC_OP_LT, TC_F16, in, &r));
+    assert_int_equal(r.i, 0);
+    in[1].f = 0x1p-10;
+    assert_true(tc_fold_scalar(TC_OP_ADD, TC_F16, in, &r));
+    assert_true(r.f == 1.0 + 0x1p-10);
+    in[0].f = 300.0;
+    in[1].f = 300.0;
+    assert_false(tc_fold_scalar(TC_OP_MUL, TC_F16, in, &r)); /* 90000: inf in f16 */
+    in[0].f = 1.0;
+    in[1].f = 0x1p-8;
+    assert_false(tc_fold_scalar(TC_OP_ADD, TC_BF16, in, &r));
+    in[1].f = 0x1p-7;
+    assert_true(tc_fold_scalar(TC_OP_ADD, TC_BF16, in, &r));
+    in[0].f = NAN;
+    assert_true(tc_fold_scalar(TC_OP_MAX, TC_F16, in, &r));
+    assert_true(isnan(r.f));
+    in[0].f = 2.0;
+    assert_false(tc_fold_scalar(TC_OP_SQRT, TC_F16, in, &r));
+    assert_true(tc_fold_scalar(TC_OP_SQRT, TC_F32, in, &r));
+    assert_true(r.f == (double)sqrtf(2.0f));
+    /* integers wrap; not an element-wise op, or not defined on the dtype */
+    in[0].i = 127;
+    in[1].i = 1;
+    assert_true(tc_fold_scalar(TC_OP_ADD, TC_I8, in, &r));
+    assert_int_equal(r.i, -128);
+    assert_false(tc_fold_scalar(TC_OP_ADD, TC_BOOL, in, &r));
+    assert_false(tc_fold_scalar(TC_OP_CAST, TC_I32, in, &r));
+    assert_false(tc_fold_scalar(TC_OP_SELECT, TC_I32, in, &r));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +996,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_examples_round_trip, setup, teardown),
+        cmocka_unit_test(test_eval_int),
+        cmocka_unit_test(test_eval_float),
+        cmocka_unit_test(test_eval_cast),
+        cmocka_unit_test(test_fold_scalar_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -626,6 +626,76 @@ static void test_fold_cast(void **state)
     }
 }
 
+/* ------------------------------------------------- f16 folding policy */
+
+/* Runs the kernel (whose params are exactly the [1]-shaped out tensors that
+ * store() made) with the interpreter; out[i] gets o_i's element as a double. */
+static void run_outs(Fx *x, double *out)
+{
+    TcInterpArg args[8];
+    union { float f; double d; uint16_t h; } buf[8];
+    assert_true(x->f->nparams <= 8);
+    memset(args, 0, sizeof args);
+    memset(buf, 0, sizeof buf);
+    for (uint32_t i = 0; i < x->f->nparams; i++) {
+        TcTensorArg *t = &args[i].tensor;
+        t->data = &buf[i];
+        t->dtype = tc_ir_func_param(x->f, i)->type->dtype;
+        t->rank = 1;
+        t->sizes[0] = 1;
+        t->strides[0] = 1;
+    }
+    char err[256];
+    if (!tc_interp_run(x->f, args, NULL, err, sizeof err)) fail_msg("interpreter: %s", err);
+    for (uint32_t i = 0; i < x->f->nparams; i++) {
+        switch (args[i].tensor.dtype) {
+        case TC_F16: out[i] = tc_f16_to_f32(buf[i].h); break;
+        case TC_F32: out[i] = buf[i].f; break;
+        default: out[i] = buf[i].d; break;
+        }
+    }
+}
+
+/* At run time an f16 add carries its f32 sum to the next op. A fold rounds to
+ * f16, so canonicalize folds only sums that f16 holds exactly, or whose every
+ * use rounds them anyway (a store); the results never change. */
+static void test_no_fold_inexact_f16(void **state)
+{
+    (void)state;
+    Fx *x = fx_new();
+    TcType *f32 = scalar(x, TC_F32);
+    TcIrValue *one = tc_ir_build_const_float(&x->b, TC_F16, 1.0);
+    TcIrValue *tiny = tc_ir_build_const_float(&x->b, TC_F16, 0x1p-11);
+    TcIrValue *small = tc_ir_build_const_float(&x->b, TC_F16, 0x1p-10);
+    TcIrValue *inexact = tc_ir_build_binary(&x->b, TC_OP_ADD, one, tiny);  /* 1 + 2^-11 */
+    TcIrValue *exact = tc_ir_build_binary(&x->b, TC_OP_ADD, one, small);   /* 1 + 2^-10 */
+    TcIrOp *s0 = store(x, tc_ir_build_cast(&x->b, inexact, f32));
+    TcIrOp *s1 = store(x, tc_ir_build_cast(&x->b, exact, f32));
+    TcIrValue *again = tc_ir_build_binary(&x->b, TC_OP_ADD, one, tiny);
+    TcIrOp *s2 = store(x, tc_ir_build_binary(&x->b, TC_OP_SUB, again, one)); /* 2^-11, not 0 */
+    TcIrOp *s3 = store(x, tc_ir_build_binary(&x->b, TC_OP_ADD, one, tiny)); /* stored: rounds */
+    TcIrOp *s4 = store(x, tc_ir_build_binary(&x->b, TC_OP_ADD, tiny, tiny)); /* 2^-10: exact */
+    double before[5], after[5];
+    run_outs(x, before);
+    canon(x);
+    run_outs(x, after);
+    for (int i = 0; i < 5; i++) assert_memory_equal(&before[i], &after[i], sizeof before[i]);
+    assert_true(after[0] == 1.0 + 0x1p-11);
+    assert_true(after[1] == 1.0 + 0x1p-10);
+    assert_true(after[2] == 0x1p-11);
+    assert_true(after[3] == 1.0);
+
+    TcIrValue *v = stored_scalar(s0);
+    assert_int_equal(v->def->opc, TC_OP_CAST);
+    assert_int_equal(v->def->operands[0]->def->opc, TC_OP_ADD);
+    assert_const_float(stored_scalar(s1), 1.0 + 0x1p-10);
+    assert_int_equal(stored_scalar(s2)->def->opc, TC_OP_SUB);
+    assert_int_equal(stored_scalar(s2)->def->operands[0]->def->opc, TC_OP_ADD);
+    assert_const_float(stored_scalar(s3), 1.0);
+    assert_const_float(stored_scalar(s4), 0x1p-10);
+    fx_free(x);
+}
+
 /* --------------------------------------------------------- splat folds */
 
 static void test_fold_splat_operands(void **state)
@@ -1208,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_fold_unary),
         cmocka_unit_test(test_no_fold_transcendental),
         cmocka_unit_test(test_fold_cast),
+        cmocka_unit_test(test_no_fold_inexact_f16),
         cmocka_unit_test(test_fold_splat_operands),
         cmocka_unit_test(test_identities_int),
         cmocka_unit_test(test_identities_float),
