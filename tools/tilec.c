@@ -12,8 +12,10 @@
  * errors, 2 on an internal error. Output files are written whole or not at
  * all (temporary file, then rename).
  */
+#include "codegen.h"
 #include "frontend.h"
 #include "passes.h"
+#include "run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 #define TILEC_MAX_SOURCE_BYTES (16u << 20)
 #define TILEC_ARENA_LIMIT ((size_t)2 << 30)
 
-typedef enum Emit { EMIT_TOKENS, EMIT_AST, EMIT_TILE_IR } Emit;
+typedef enum Emit { EMIT_TOKENS, EMIT_AST, EMIT_TILE_IR, EMIT_LLVM, EMIT_ASM, EMIT_OBJ } Emit;
 
 typedef struct Options {
     const char *input;
@@ -36,17 +38,24 @@ typedef struct Options {
     const char *passes;       /* NULL = default for the input kind */
     TcPassOptions pass_opts;
     TC_VEC(TcConstOverride) defines;
+    const char *target;       /* NULL, or "cpu" */
+    TcCpuOptions cpu;
 } Options;
 
 static void usage(FILE *f)
 {
     fputs("usage: tilec FILE [options]\n"
+          "       tilec run FILE [options]   (compile and run a kernel; tilec run --help)\n"
           "\n"
           "Compiles a .tile kernel file (FILE may be '-' for standard input).\n"
           "\n"
           "options:\n"
           "  -o OUT                  write the output to OUT instead of standard output\n"
-          "  --emit=KIND             tokens | ast | tile-ir (default: tile-ir)\n"
+          "  --emit=KIND             tokens | ast | tile-ir (default) | llvm | asm | obj\n"
+          "  --target=TARGET         cpu: compile for the host CPU (implied by --emit=llvm|asm|obj)\n"
+          "  --cpu=NAME              CPU to compile for instead of the host's (e.g. x86-64-v3)\n"
+          "  -O0 .. -O3              optimization level for code generation (default -O3)\n"
+          "  --fast-dot              let dot use fused multiply-add\n"
           "  -D NAME=VALUE           set a const parameter (repeatable)\n"
           "  --kernel NAME           compile only kernel NAME\n"
           "  -x LANG                 input language: tile (default) or tile-ir\n"
@@ -108,7 +117,22 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
             if (strcmp(v, "tokens") == 0) o->emit = EMIT_TOKENS;
             else if (strcmp(v, "ast") == 0) o->emit = EMIT_AST;
             else if (strcmp(v, "tile-ir") == 0) o->emit = EMIT_TILE_IR;
-            else { option_error(de, "unknown --emit kind '%s'; expected tokens, ast or tile-ir", v); return false; }
+            else if (strcmp(v, "llvm") == 0) o->emit = EMIT_LLVM;
+            else if (strcmp(v, "asm") == 0) o->emit = EMIT_ASM;
+            else if (strcmp(v, "obj") == 0) o->emit = EMIT_OBJ;
+            else { option_error(de, "unknown --emit kind '%s'; expected tokens, ast, tile-ir, llvm, asm or obj", v); return false; }
+        } else if ((v = opt_value(argc, argv, &i, "--target"))) {
+            if (strcmp(v, "cpu") != 0) {
+                option_error(de, "unknown --target '%s'; this build supports: cpu", v);
+                return false;
+            }
+            o->target = v;
+        } else if ((v = opt_value(argc, argv, &i, "--cpu"))) {
+            o->cpu.cpu = v;
+        } else if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) {
+            o->cpu.opt_level = arg[2] - '0';
+        } else if (strcmp(arg, "--fast-dot") == 0) {
+            o->cpu.fast_dot = true;
         } else if (strncmp(arg, "-x", 2) == 0) {
             const char *lang = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
             if (!lang) { option_error(de, "%s needs a language", arg); return false; }
@@ -159,7 +183,12 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
         size_t n = strlen(o->input);
         o->input_is_ir = n > 4 && strcmp(o->input + n - 4, ".tir") == 0;
     }
-    if (o->input_is_ir && o->emit != EMIT_TILE_IR) {
+    if ((o->emit == EMIT_LLVM || o->emit == EMIT_ASM || o->emit == EMIT_OBJ) && !o->target) o->target = "cpu";
+    if (o->emit == EMIT_OBJ && (!o->output || strcmp(o->output, "-") == 0)) {
+        option_error(de, "--emit=obj needs -o FILE.o (a header FILE.h is written beside it)%s", "");
+        return false;
+    }
+    if (o->input_is_ir && (o->emit == EMIT_TOKENS || o->emit == EMIT_AST)) {
         option_error(de, "--emit=%s needs .tile source; Tile IR input can only be emitted as tile-ir",
                      o->emit == EMIT_TOKENS ? "tokens" : "ast");
         return false;
@@ -198,6 +227,35 @@ static bool write_output(const char *path, const TcStrBuf *text, TcArena *a, TcD
     return ok;
 }
 
+/* Drops every kernel but `name` from m (it exists: sema or the caller checked). */
+static void keep_only_kernel(TcIrModule *m, const char *name)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->funcs.len; i++)
+        if (strcmp(m->funcs.data[i]->name, name) == 0) m->funcs.data[n++] = m->funcs.data[i];
+    m->funcs.len = n;
+}
+
+/* Writes the C header for an object file: OUT.o -> OUT.h. */
+static bool write_header(const char *obj, const TcIrModule *m, TcArena *a, TcDiagEngine *de)
+{
+    size_t n = strlen(obj);
+    const char *dot = strrchr(obj, '.'), *slash = strrchr(obj, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - obj) : n;
+    char *path = tc_arena_printf(a, "%.*s.h", (int)stem, obj);
+    const char *base = slash ? slash + 1 : obj;
+    size_t blen = stem - (size_t)(base - obj);
+    char *guard = tc_arena_printf(a, "tilec_%.*s", (int)blen, base);
+    for (char *p = guard; *p; p++)
+        if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) *p = '_';
+    TcStrBuf h;
+    tc_sb_init(&h);
+    tc_cpu_emit_header(m, guard, &h);
+    bool ok = write_output(path, &h, a, de);
+    tc_sb_free(&h);
+    return ok;
+}
+
 /* Verifies what the front end produced; a failure is a tilec bug. */
 static bool check_lowered(TcIrModule *m, TcArena *a, TcDiagEngine *de)
 {
@@ -215,12 +273,13 @@ static bool check_lowered(TcIrModule *m, TcArena *a, TcDiagEngine *de)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "run") == 0) return tc_run_main(argc, argv);
     TcArena arena;
     tc_arena_init(&arena);
     arena.limit = TILEC_ARENA_LIMIT;
     TcDiagEngine de;
     tc_diag_init(&de, &arena);
-    Options o = {.emit = EMIT_TILE_IR};
+    Options o = {.emit = EMIT_TILE_IR, .cpu = {.opt_level = 3}};
     TcStrBuf out, diags;
     tc_sb_init(&out);
     tc_sb_init(&diags);
@@ -285,11 +344,13 @@ int main(int argc, char **argv)
     tc_sb_free(&timings);
     if (!ok) goto done_module;
 
-    if (o.kernel) {
-        TcIrFunc *f = tc_ir_module_find(m, o.kernel);
-        if (f) tc_ir_print_func(f, &out);
-    } else {
+    if (o.kernel) keep_only_kernel(m, o.kernel);
+    if (o.emit == EMIT_TILE_IR) {
         tc_ir_print_module(m, &out);
+    } else {
+        TcCpuEmit what = o.emit == EMIT_LLVM ? TC_CPU_EMIT_LLVM : o.emit == EMIT_ASM ? TC_CPU_EMIT_ASM : TC_CPU_EMIT_OBJ;
+        if (!tc_cpu_compile(m, &o.cpu, what, &out, &de)) goto done_module;
+        if (o.emit == EMIT_OBJ && !write_header(o.output, m, &arena, &de)) goto done_module;
     }
     if (write_output(o.output, &out, &arena, &de)) status = 0;
 

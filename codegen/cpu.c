@@ -1,0 +1,1425 @@
+/*
+ * cpu.c — Tile IR to LLVM IR for the host CPU.
+ *
+ * One program instance of a kernel becomes one LLVM function with the
+ * tilec_cpu_fn ABI (include/tilec_runtime.h). Scalars are SSA values; every
+ * tile lives in a buffer in the per-thread scratch memory, at an offset chosen
+ * by a linear scan over the ops in program order:
+ *  - a tile's live range runs from its definition to its last use, extended to
+ *    the end of every loop or if that uses it without defining it;
+ *  - an element-wise op, a dot, a reshape or an expand_dims may take over the
+ *    buffer of an operand that dies at that op (in place), and a loop-carried
+ *    tile takes over its initial value's buffer when that dies at the loop,
+ *    so an accumulator updated every iteration is never copied;
+ *  - a loop's carried tiles keep one buffer for the whole loop and its result.
+ *
+ * Element semantics follow docs/ir.md exactly, as the interpreter does: f16
+ * and bf16 are held in f32 and rounded on cast, const and store; integers
+ * wrap; x/0 = 0; shifts out of range give 0 (or -1); float to int saturates;
+ * max/min propagate NaN. Transcendentals call the C library's float
+ * functions, so results match the interpreter; dot is computed with k
+ * ascending, fused (fast_dot) or not.
+ */
+#include "codegen.h"
+#include "cpu_internal.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A tensor (parameter or view) as LLVM values. */
+typedef struct CgTensor {
+    LLVMValueRef data;                 /* i8 pointer to element [0, ..., 0] */
+    uint32_t rank;
+    LLVMValueRef size[TC_MAX_RANK];    /* i64; 0 for an empty view */
+    LLVMValueRef stride[TC_MAX_RANK];  /* i64, in elements */
+    bool unit_inner;                   /* innermost stride known to be 1 */
+} CgTensor;
+
+/* A buffer in scratch memory owned by one live tile. */
+typedef struct Slot {
+    uint64_t off, size;
+    uint32_t owner; /* value id */
+    uint32_t end;   /* last position the owner is live at */
+} Slot;
+
+/* Position bookkeeping for region ops (loops and ifs) during liveness. */
+typedef struct RegionRec {
+    uint32_t start, exit;
+} RegionRec;
+
+typedef struct Cg {
+    TcDiagEngine *de;
+    const TcCpuOptions *opt;
+    TcIrFunc *f;
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMValueRef fn;
+    LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f16, t_f32, t_f64, t_ptr, t_tensor;
+    LLVMValueRef p_args, p_sizes, p_grid, p_pid[3], p_scratch;
+    /* per value id */
+    LLVMValueRef *val;      /* scalar value, or tile base pointer */
+    CgTensor **tens;        /* tensors */
+    uint64_t *slot_off;     /* tiles: scratch offset */
+    uint32_t *defpos, *endpos, *cross;
+    /* liveness walk */
+    TC_VEC(RegionRec) regions;
+    TC_VEC(uint32_t) rstack;
+    uint32_t pos;           /* position counter */
+    uint32_t region_seq;    /* region op counter (same order in both walks) */
+    /* slot allocation */
+    TC_VEC(Slot) live;
+    uint64_t scratch_bytes;
+    TcArena *arena;
+    uint32_t vl;            /* f32 lanes of the widest vector register (4, 8 or 16) */
+} Cg;
+
+static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
+
+/* ------------------------------------------------------------- types */
+
+/* Storage of one tile element in scratch: bool as i8; f16/bf16/f32 as f32. */
+static LLVMTypeRef storage_type(Cg *c, TcDtype dt)
+{
+    switch (dt) {
+    case TC_BOOL: case TC_I8: case TC_U8: return c->t_i8;
+    case TC_I16: case TC_U16: return c->t_i16;
+    case TC_I32: case TC_U32: return c->t_i32;
+    case TC_I64: case TC_U64: return c->t_i64;
+    case TC_F16: case TC_BF16: case TC_F32: return c->t_f32;
+    default: return c->t_f64;
+    }
+}
+
+static uint64_t storage_bytes(TcDtype dt)
+{
+    switch (dt) {
+    case TC_BOOL: case TC_I8: case TC_U8: return 1;
+    case TC_I16: case TC_U16: return 2;
+    case TC_I32: case TC_U32: case TC_F16: case TC_BF16: case TC_F32: return 4;
+    default: return 8;
+    }
+}
+
+/* An SSA scalar of this dtype: bool as i1; f16/bf16 as f32. */
+static LLVMTypeRef value_type(Cg *c, TcDtype dt)
+{
+    return dt == TC_BOOL ? c->t_i1 : storage_type(c, dt);
+}
+
+/* An element in tensor memory. */
+static LLVMTypeRef memory_type(Cg *c, TcDtype dt)
+{
+    if (dt == TC_F16) return c->t_f16;
+    if (dt == TC_BF16) return c->t_i16;
+    return storage_type(c, dt);
+}
+
+static uint64_t tile_bytes(const TcType *t) { return align64((uint64_t)t->numel * storage_bytes(t->dtype)); }
+
+static LLVMValueRef ci64(Cg *c, int64_t v) { return LLVMConstInt(c->t_i64, (unsigned long long)v, 1); }
+static LLVMValueRef ci32(Cg *c, int64_t v) { return LLVMConstInt(c->t_i32, (unsigned long long)v, 1); }
+
+static LLVMValueRef intrinsic(Cg *c, const char *name, LLVMTypeRef *tys, unsigned ntys, LLVMTypeRef *fnty)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    if (!id) TC_ICE("LLVM has no intrinsic %s", name);
+    *fnty = LLVMIntrinsicGetType(c->ctx, id, tys, ntys);
+    return LLVMGetIntrinsicDeclaration(c->mod, id, tys, ntys);
+}
+
+static LLVMValueRef call_intrinsic(Cg *c, const char *name, LLVMTypeRef *tys, unsigned ntys, LLVMValueRef *args,
+                                   unsigned nargs)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = intrinsic(c, name, tys, ntys, &fty);
+    return LLVMBuildCall2(c->b, fty, fn, args, nargs, "");
+}
+
+/* A C library function float(float) or double(double). */
+static LLVMValueRef call_libm(Cg *c, const char *name, LLVMTypeRef ty, LLVMValueRef x)
+{
+    LLVMTypeRef fty = LLVMFunctionType(ty, &ty, 1, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->mod, name);
+    if (!fn) {
+        fn = LLVMAddFunction(c->mod, name, fty);
+        LLVMSetLinkage(fn, LLVMExternalLinkage);
+    }
+    return LLVMBuildCall2(c->b, fty, fn, &x, 1, "");
+}
+
+/* ------------------------------------------------ f16 / bf16 rounding */
+
+/* f32 -> nearest-even bf16, returned as its 16 bits (i16). */
+static LLVMValueRef f32_to_bf16_bits(Cg *c, LLVMValueRef x)
+{
+    LLVMValueRef bits = LLVMBuildBitCast(c->b, x, c->t_i32, "");
+    LLVMValueRef hi = LLVMBuildLShr(c->b, bits, ci32(c, 16), "");
+    LLVMValueRef lsb = LLVMBuildAnd(c->b, hi, ci32(c, 1), "");
+    LLVMValueRef rounded = LLVMBuildAdd(c->b, bits, LLVMBuildAdd(c->b, lsb, ci32(c, 0x7fff), ""), "");
+    LLVMValueRef r = LLVMBuildLShr(c->b, rounded, ci32(c, 16), "");
+    LLVMValueRef qnan = LLVMBuildOr(c->b, hi, ci32(c, 0x40), "");
+    LLVMValueRef isnan = LLVMBuildFCmp(c->b, LLVMRealUNO, x, x, "");
+    return LLVMBuildTrunc(c->b, LLVMBuildSelect(c->b, isnan, qnan, r, ""), c->t_i16, "");
+}
+
+static LLVMValueRef bf16_bits_to_f32(Cg *c, LLVMValueRef h)
+{
+    LLVMValueRef w = LLVMBuildShl(c->b, LLVMBuildZExt(c->b, h, c->t_i32, ""), ci32(c, 16), "");
+    return LLVMBuildBitCast(c->b, w, c->t_f32, "");
+}
+
+/* Rounds an f32-held value to dtype dt's precision (f16, bf16), or returns it. */
+static LLVMValueRef round_small(Cg *c, TcDtype dt, LLVMValueRef x)
+{
+    if (dt == TC_F16) return LLVMBuildFPExt(c->b, LLVMBuildFPTrunc(c->b, x, c->t_f16, ""), c->t_f32, "");
+    if (dt == TC_BF16) return bf16_bits_to_f32(c, f32_to_bf16_bits(c, x));
+    return x;
+}
+
+/* Reads an element of dtype dt from tensor memory as an SSA value. */
+static LLVMValueRef mem_load(Cg *c, TcDtype dt, LLVMValueRef ptr)
+{
+    LLVMValueRef v = LLVMBuildLoad2(c->b, memory_type(c, dt), ptr, "");
+    if (dt == TC_F16) return LLVMBuildFPExt(c->b, v, c->t_f32, "");
+    if (dt == TC_BF16) return bf16_bits_to_f32(c, v);
+    if (dt == TC_BOOL) return LLVMBuildICmp(c->b, LLVMIntNE, v, LLVMConstInt(c->t_i8, 0, 0), "");
+    return v;
+}
+
+static void mem_store(Cg *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr)
+{
+    if (dt == TC_F16) v = LLVMBuildFPTrunc(c->b, v, c->t_f16, "");
+    else if (dt == TC_BF16) v = f32_to_bf16_bits(c, v);
+    else if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->t_i8, "");
+    LLVMBuildStore(c->b, v, ptr);
+}
+
+/* Tile element i (i64) of a buffer as an SSA value, and back. */
+static LLVMValueRef tile_load(Cg *c, TcDtype dt, LLVMValueRef base, LLVMValueRef i)
+{
+    LLVMTypeRef st = storage_type(c, dt);
+    LLVMValueRef p = LLVMBuildGEP2(c->b, st, base, &i, 1, "");
+    LLVMValueRef v = LLVMBuildLoad2(c->b, st, p, "");
+    return dt == TC_BOOL ? LLVMBuildTrunc(c->b, v, c->t_i1, "") : v;
+}
+
+static void tile_store(Cg *c, TcDtype dt, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
+{
+    LLVMTypeRef st = storage_type(c, dt);
+    LLVMValueRef p = LLVMBuildGEP2(c->b, st, base, &i, 1, "");
+    if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->t_i8, "");
+    LLVMBuildStore(c->b, v, p);
+}
+
+/* A stack variable in the entry block (promoted to registers by mem2reg). */
+static LLVMValueRef entry_alloca(Cg *c, LLVMTypeRef t)
+{
+    LLVMBuilderRef eb = LLVMCreateBuilderInContext(c->ctx);
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(c->fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first) LLVMPositionBuilderBefore(eb, first);
+    else LLVMPositionBuilderAtEnd(eb, entry);
+    LLVMValueRef a = LLVMBuildAlloca(eb, t, "");
+    LLVMDisposeBuilder(eb);
+    return a;
+}
+
+/* ------------------------------------------------------------- loops */
+
+typedef struct Loop {
+    LLVMBasicBlockRef header, body, exit;
+    LLVMValueRef iv, phi;
+} Loop;
+
+/* for (iv = lo; iv < hi; iv++) over i64; the builder ends up in the body. */
+static LLVMValueRef loop_begin(Cg *c, Loop *l, LLVMValueRef lo, LLVMValueRef hi)
+{
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+    l->header = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "loop");
+    l->body = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "body");
+    l->exit = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "done");
+    LLVMBuildBr(c->b, l->header);
+    LLVMPositionBuilderAtEnd(c->b, l->header);
+    l->phi = LLVMBuildPhi(c->b, c->t_i64, "i");
+    LLVMAddIncoming(l->phi, &lo, &pre, 1);
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, l->phi, hi, ""), l->body, l->exit);
+    LLVMPositionBuilderAtEnd(c->b, l->body);
+    l->iv = l->phi;
+    return l->iv;
+}
+
+static void loop_end(Cg *c, Loop *l)
+{
+    LLVMValueRef next = LLVMBuildAdd(c->b, l->iv, ci64(c, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
+    LLVMBuildBr(c->b, l->header);
+    LLVMAddIncoming(l->phi, &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(c->b, l->exit);
+}
+
+/* ------------------------------------------------------ element ops */
+
+/* Divisor that cannot trap: 1 where b == 0 or (signed) a == MIN && b == -1. */
+static LLVMValueRef safe_divisor(Cg *c, TcDtype dt, LLVMValueRef a, LLVMValueRef bv, LLVMValueRef *zero)
+{
+    LLVMTypeRef t = LLVMTypeOf(bv);
+    LLVMValueRef z = LLVMConstInt(t, 0, 0), one = LLVMConstInt(t, 1, 0);
+    *zero = LLVMBuildICmp(c->b, LLVMIntEQ, bv, z, "");
+    LLVMValueRef bad = *zero;
+    if (tc_dtype_is_signed(dt)) {
+        unsigned bits = tc_dtype_bits(dt);
+        LLVMValueRef min = LLVMConstInt(t, (unsigned long long)1 << (bits - 1), 0);
+        LLVMValueRef ovf = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, a, min, ""),
+                                        LLVMBuildICmp(c->b, LLVMIntEQ, bv, LLVMConstAllOnes(t), ""), "");
+        bad = LLVMBuildOr(c->b, bad, ovf, "");
+    }
+    return LLVMBuildSelect(c->b, bad, one, bv, "");
+}
+
+/* An element-wise op on SSA values of operand dtype dt (Tile IR semantics). */
+static LLVMValueRef emit_elem(Cg *c, TcOpcode opc, TcDtype dt, LLVMValueRef a, LLVMValueRef bv)
+{
+    LLVMBuilderRef b = c->b;
+    if (tc_dtype_is_float(dt)) {
+        LLVMTypeRef t = value_type(c, dt);
+        bool f64 = dt == TC_F64;
+        switch (opc) {
+        case TC_OP_ADD: return LLVMBuildFAdd(b, a, bv, "");
+        case TC_OP_SUB: return LLVMBuildFSub(b, a, bv, "");
+        case TC_OP_MUL: return LLVMBuildFMul(b, a, bv, "");
+        case TC_OP_DIV: return LLVMBuildFDiv(b, a, bv, "");
+        case TC_OP_REM: return LLVMBuildFRem(b, a, bv, "");
+        case TC_OP_MAX: case TC_OP_MIN: {
+            LLVMValueRef args[2] = {a, bv};
+            return call_intrinsic(c, opc == TC_OP_MAX ? "llvm.maximum" : "llvm.minimum", &t, 1, args, 2);
+        }
+        case TC_OP_EQ: return LLVMBuildFCmp(b, LLVMRealOEQ, a, bv, "");
+        case TC_OP_NE: return LLVMBuildFCmp(b, LLVMRealUNE, a, bv, "");
+        case TC_OP_LT: return LLVMBuildFCmp(b, LLVMRealOLT, a, bv, "");
+        case TC_OP_LE: return LLVMBuildFCmp(b, LLVMRealOLE, a, bv, "");
+        case TC_OP_GT: return LLVMBuildFCmp(b, LLVMRealOGT, a, bv, "");
+        case TC_OP_GE: return LLVMBuildFCmp(b, LLVMRealOGE, a, bv, "");
+        case TC_OP_NEG: return LLVMBuildFNeg(b, a, "");
+        case TC_OP_ABS: return call_intrinsic(c, "llvm.fabs", &t, 1, &a, 1);
+        case TC_OP_SQRT: return call_intrinsic(c, "llvm.sqrt", &t, 1, &a, 1);
+        case TC_OP_RSQRT:
+            return LLVMBuildFDiv(b, LLVMConstReal(t, 1.0), call_intrinsic(c, "llvm.sqrt", &t, 1, &a, 1), "");
+        case TC_OP_EXP: return call_libm(c, f64 ? "exp" : "expf", t, a);
+        case TC_OP_EXP2: return call_libm(c, f64 ? "exp2" : "exp2f", t, a);
+        case TC_OP_LOG: return call_libm(c, f64 ? "log" : "logf", t, a);
+        case TC_OP_LOG2: return call_libm(c, f64 ? "log2" : "log2f", t, a);
+        case TC_OP_TANH: return call_libm(c, f64 ? "tanh" : "tanhf", t, a);
+        case TC_OP_ERF: return call_libm(c, f64 ? "erf" : "erff", t, a);
+        case TC_OP_SIGMOID: {
+            LLVMValueRef e = call_libm(c, f64 ? "exp" : "expf", t, LLVMBuildFNeg(b, a, ""));
+            LLVMValueRef one = LLVMConstReal(t, 1.0);
+            return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, e, ""), "");
+        }
+        default: break;
+        }
+        TC_ICE("no CPU lowering of float '%s'", tc_op_info(opc)->name);
+    }
+    bool sg = tc_dtype_is_signed(dt);
+    LLVMTypeRef t = LLVMTypeOf(a);
+    switch (opc) {
+    case TC_OP_ADD: return LLVMBuildAdd(b, a, bv, "");
+    case TC_OP_SUB: return LLVMBuildSub(b, a, bv, "");
+    case TC_OP_MUL: return LLVMBuildMul(b, a, bv, "");
+    case TC_OP_DIV: case TC_OP_REM: {
+        LLVMValueRef zero;
+        LLVMValueRef d = safe_divisor(c, dt, a, bv, &zero);
+        LLVMValueRef q = opc == TC_OP_DIV ? (sg ? LLVMBuildSDiv(b, a, d, "") : LLVMBuildUDiv(b, a, d, ""))
+                                          : (sg ? LLVMBuildSRem(b, a, d, "") : LLVMBuildURem(b, a, d, ""));
+        return LLVMBuildSelect(b, zero, LLVMConstInt(t, 0, 0), q, "");
+    }
+    case TC_OP_MAX: return LLVMBuildSelect(b, LLVMBuildICmp(b, sg ? LLVMIntSGT : LLVMIntUGT, a, bv, ""), a, bv, "");
+    case TC_OP_MIN: return LLVMBuildSelect(b, LLVMBuildICmp(b, sg ? LLVMIntSLT : LLVMIntULT, a, bv, ""), a, bv, "");
+    case TC_OP_AND: return LLVMBuildAnd(b, a, bv, "");
+    case TC_OP_OR: return LLVMBuildOr(b, a, bv, "");
+    case TC_OP_XOR: return LLVMBuildXor(b, a, bv, "");
+    case TC_OP_SHL: case TC_OP_SHR: {
+        unsigned bits = tc_dtype_bits(dt);
+        LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, bv, LLVMConstInt(t, bits, 0), "");
+        LLVMValueRef amt = LLVMBuildSelect(b, in, bv, LLVMConstInt(t, 0, 0), "");
+        LLVMValueRef sh, out;
+        if (opc == TC_OP_SHL) {
+            sh = LLVMBuildShl(b, a, amt, "");
+            out = LLVMConstInt(t, 0, 0);
+        } else if (sg) {
+            sh = LLVMBuildAShr(b, a, amt, "");
+            out = LLVMBuildAShr(b, a, LLVMConstInt(t, bits - 1, 0), "");
+        } else {
+            sh = LLVMBuildLShr(b, a, amt, "");
+            out = LLVMConstInt(t, 0, 0);
+        }
+        return LLVMBuildSelect(b, in, sh, out, "");
+    }
+    case TC_OP_EQ: return LLVMBuildICmp(b, LLVMIntEQ, a, bv, "");
+    case TC_OP_NE: return LLVMBuildICmp(b, LLVMIntNE, a, bv, "");
+    case TC_OP_LT: return LLVMBuildICmp(b, sg ? LLVMIntSLT : LLVMIntULT, a, bv, "");
+    case TC_OP_LE: return LLVMBuildICmp(b, sg ? LLVMIntSLE : LLVMIntULE, a, bv, "");
+    case TC_OP_GT: return LLVMBuildICmp(b, sg ? LLVMIntSGT : LLVMIntUGT, a, bv, "");
+    case TC_OP_GE: return LLVMBuildICmp(b, sg ? LLVMIntSGE : LLVMIntUGE, a, bv, "");
+    case TC_OP_NEG: return LLVMBuildSub(b, LLVMConstInt(t, 0, 0), a, "");
+    case TC_OP_NOT: return LLVMBuildXor(b, a, LLVMConstAllOnes(t), "");
+    case TC_OP_ABS:
+        if (!sg) return a;
+        return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, a, LLVMConstInt(t, 0, 0), ""),
+                               LLVMBuildSub(b, LLVMConstInt(t, 0, 0), a, ""), a, "");
+    default: break;
+    }
+    TC_ICE("no CPU lowering of integer '%s'", tc_op_info(opc)->name);
+}
+
+/* The `cast` op on one SSA value. */
+static LLVMValueRef emit_cast(Cg *c, TcDtype from, TcDtype to, LLVMValueRef x)
+{
+    LLVMBuilderRef b = c->b;
+    if (from == to) return x;
+    bool ff = tc_dtype_is_float(from), tf = tc_dtype_is_float(to);
+    LLVMTypeRef tt = value_type(c, to);
+    if (to == TC_BOOL) {
+        if (ff) return LLVMBuildFCmp(b, LLVMRealUNE, x, LLVMConstReal(LLVMTypeOf(x), 0.0), "");
+        return LLVMBuildICmp(b, LLVMIntNE, x, LLVMConstInt(LLVMTypeOf(x), 0, 0), "");
+    }
+    if (from == TC_BOOL) {
+        if (tf) return round_small(c, to, LLVMBuildUIToFP(b, x, tt, ""));
+        return LLVMBuildZExt(b, x, tt, "");
+    }
+    if (ff && tf) {
+        if (to == TC_F64) return from == TC_F64 ? x : LLVMBuildFPExt(b, x, c->t_f64, "");
+        if (from == TC_F64) {
+            if (to == TC_F16) return LLVMBuildFPExt(b, LLVMBuildFPTrunc(b, x, c->t_f16, ""), c->t_f32, "");
+            x = LLVMBuildFPTrunc(b, x, c->t_f32, "");
+        }
+        return round_small(c, to, x);
+    }
+    if (ff) {
+        LLVMTypeRef tys[2] = {tt, LLVMTypeOf(x)};
+        return call_intrinsic(c, tc_dtype_is_signed(to) ? "llvm.fptosi.sat" : "llvm.fptoui.sat", tys, 2, &x, 1);
+    }
+    if (tf) {
+        bool sg = tc_dtype_is_signed(from);
+        if (to == TC_F16) {
+            LLVMValueRef h = sg ? LLVMBuildSIToFP(b, x, c->t_f16, "") : LLVMBuildUIToFP(b, x, c->t_f16, "");
+            return LLVMBuildFPExt(b, h, c->t_f32, "");
+        }
+        LLVMValueRef r = sg ? LLVMBuildSIToFP(b, x, tt, "") : LLVMBuildUIToFP(b, x, tt, "");
+        return round_small(c, to, r);
+    }
+    unsigned fb = tc_dtype_bits(from), tb = tc_dtype_bits(to);
+    if (tb < fb) return LLVMBuildTrunc(b, x, tt, "");
+    if (tb > fb) return tc_dtype_is_signed(from) ? LLVMBuildSExt(b, x, tt, "") : LLVMBuildZExt(b, x, tt, "");
+    return x;
+}
+
+/* A scalar operand sign- or zero-extended to i64. */
+static LLVMValueRef to_i64(Cg *c, const TcIrValue *v, LLVMValueRef x)
+{
+    TcDtype dt = v->type->dtype;
+    if (tc_dtype_bits(dt) == 64) return x;
+    return tc_dtype_is_signed(dt) ? LLVMBuildSExt(c->b, x, c->t_i64, "") : LLVMBuildZExt(c->b, x, c->t_i64, "");
+}
+
+/* -------------------------------------------------------- liveness */
+
+static void note_use(Cg *c, const TcIrValue *v, uint32_t p)
+{
+    if (v->type->kind != TC_TY_TILE) return;
+    if (c->endpos[v->id] < p) c->endpos[v->id] = p;
+    /* the outermost enclosing region op that does not contain v's definition */
+    for (uint32_t i = 0; i < c->rstack.len; i++) {
+        RegionRec *r = &c->regions.data[c->rstack.data[i]];
+        if (c->defpos[v->id] < r->start) {
+            if (c->cross[v->id] == UINT32_MAX || r->start < c->regions.data[c->cross[v->id]].start)
+                c->cross[v->id] = c->rstack.data[i];
+            break;
+        }
+    }
+}
+
+/* Numbers ops in program order (a region op gets a start and an exit
+ * position around its regions) and computes each tile's last use. */
+static void liveness_block(Cg *c, const TcIrBlock *blk)
+{
+    for (const TcIrOp *op = blk->first; op; op = op->next) {
+        uint32_t p = c->pos++;
+        for (uint32_t i = 0; i < op->noperands; i++) note_use(c, op->operands[i], p);
+        uint32_t exitp = p;
+        if (op->nregions) {
+            uint32_t ri = c->regions.len;
+            RegionRec rec = {p, 0};
+            TC_VEC_PUSH(c->arena, c->regions, rec);
+            for (uint32_t r = 0; r < op->nregions; r++)
+                for (uint32_t a = 0; a < op->regions[r]->nargs; a++) {
+                    const TcIrValue *v = op->regions[r]->args[a];
+                    c->defpos[v->id] = p;
+                    c->endpos[v->id] = p;
+                }
+            TC_VEC_PUSH(c->arena, c->rstack, ri);
+            for (uint32_t r = 0; r < op->nregions; r++) liveness_block(c, op->regions[r]);
+            c->rstack.len--;
+            exitp = c->pos++;
+            c->regions.data[ri].exit = exitp;
+        }
+        for (uint32_t i = 0; i < op->nresults; i++) {
+            c->defpos[op->results[i]->id] = exitp;
+            c->endpos[op->results[i]->id] = exitp;
+        }
+    }
+}
+
+static void compute_liveness(Cg *c)
+{
+    uint32_t n = c->f->nvalues;
+    c->defpos = tc_arena_alloc(c->arena, (n + 1) * sizeof(uint32_t));
+    c->endpos = tc_arena_alloc(c->arena, (n + 1) * sizeof(uint32_t));
+    c->cross = tc_arena_alloc(c->arena, (n + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < n; i++) c->cross[i] = UINT32_MAX;
+    c->pos = 1;
+    liveness_block(c, c->f->body);
+    for (uint32_t i = 0; i < n; i++)
+        if (c->cross[i] != UINT32_MAX && c->endpos[i] < c->regions.data[c->cross[i]].exit)
+            c->endpos[i] = c->regions.data[c->cross[i]].exit;
+}
+
+/* ---------------------------------------------------- scratch slots */
+
+static void expire(Cg *c, uint32_t p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->live.len; i++)
+        if (c->live.data[i].end >= p) c->live.data[n++] = c->live.data[i];
+    c->live.len = n;
+}
+
+static void claim(Cg *c, const TcIrValue *v, uint64_t off, uint64_t size)
+{
+    Slot s = {off, size, v->id, c->endpos[v->id]};
+    TC_VEC_PUSH(c->arena, c->live, s);
+    c->slot_off[v->id] = off;
+    if (off + size > c->scratch_bytes) c->scratch_bytes = off + size;
+}
+
+/* Lowest offset where `size` bytes overlap no live slot. */
+static uint64_t first_fit(Cg *c, uint64_t size)
+{
+    uint64_t off = 0;
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (uint32_t i = 0; i < c->live.len; i++) {
+            const Slot *s = &c->live.data[i];
+            if (off < s->off + s->size && s->off < off + size) {
+                off = align64(s->off + s->size);
+                moved = true;
+            }
+        }
+    }
+    return off;
+}
+
+/* Gives tile v a buffer at position p, taking over the buffer of a hint
+ * operand that dies exactly at p when there is one of the same size. */
+static void alloc_tile(Cg *c, const TcIrValue *v, uint32_t p, TcIrValue *const *hints, uint32_t nhints)
+{
+    uint64_t size = tile_bytes(v->type);
+    for (uint32_t h = 0; h < nhints; h++) {
+        const TcIrValue *o = hints[h];
+        if (!o || o->type->kind != TC_TY_TILE || c->endpos[o->id] != p) continue;
+        for (uint32_t i = 0; i < c->live.len; i++) {
+            Slot *s = &c->live.data[i];
+            if (s->owner == o->id && s->size == size) {
+                s->owner = v->id;
+                s->end = c->endpos[v->id];
+                c->slot_off[v->id] = s->off;
+                return;
+            }
+        }
+    }
+    claim(c, v, first_fit(c, size), size);
+}
+
+static LLVMValueRef slot_ptr(Cg *c, uint64_t off)
+{
+    LLVMValueRef o = ci64(c, (int64_t)off);
+    return LLVMBuildGEP2(c->b, c->t_i8, c->p_scratch, &o, 1, "");
+}
+
+static void copy_bytes(Cg *c, const TcType *t, LLVMValueRef dst, LLVMValueRef src)
+{
+    uint64_t n = (uint64_t)t->numel * storage_bytes(t->dtype);
+    LLVMBuildMemCpy(c->b, dst, 64, src, 64, ci64(c, (int64_t)n));
+}
+
+/* Copies tile value src into tile value dst's buffer unless they share it. */
+static void copy_tile(Cg *c, const TcIrValue *dst, const TcIrValue *src)
+{
+    if (c->slot_off[dst->id] == c->slot_off[src->id]) return;
+    copy_bytes(c, dst->type, c->val[dst->id], c->val[src->id]);
+}
+
+/* ------------------------------------------------------------- ops */
+
+static LLVMValueRef V(Cg *c, const TcIrValue *v) { return c->val[v->id]; }
+
+static void emit_block(Cg *c, const TcIrBlock *blk, const TcIrOp **yield);
+
+/* result[i] = f(operands[i]) over every element (operands of one shape). */
+static void emit_elementwise(Cg *c, const TcIrOp *op)
+{
+    const TcIrValue *r = op->results[0];
+    if (r->type->kind == TC_TY_SCALAR) {
+        LLVMValueRef a = V(c, op->operands[0]);
+        LLVMValueRef x;
+        if (op->opc == TC_OP_CAST) x = emit_cast(c, op->operands[0]->type->dtype, r->type->dtype, a);
+        else if (op->opc == TC_OP_SELECT) x = LLVMBuildSelect(c->b, a, V(c, op->operands[1]), V(c, op->operands[2]), "");
+        else x = emit_elem(c, op->opc, op->operands[0]->type->dtype, a, op->noperands > 1 ? V(c, op->operands[1]) : NULL);
+        c->val[r->id] = x;
+        return;
+    }
+    Loop l;
+    LLVMValueRef i = loop_begin(c, &l, ci64(c, 0), ci64(c, r->type->numel));
+    LLVMValueRef x[3] = {0};
+    for (uint32_t k = 0; k < op->noperands; k++)
+        x[k] = tile_load(c, op->operands[k]->type->dtype, V(c, op->operands[k]), i);
+    LLVMValueRef y;
+    if (op->opc == TC_OP_CAST) y = emit_cast(c, op->operands[0]->type->dtype, r->type->dtype, x[0]);
+    else if (op->opc == TC_OP_SELECT) y = LLVMBuildSelect(c->b, x[0], x[1], x[2], "");
+    else y = emit_elem(c, op->opc, op->operands[0]->type->dtype, x[0], x[1]);
+    tile_store(c, r->type->dtype, V(c, r), i, y);
+    loop_end(c, &l);
+}
+
+/* Nested loops over `shape`; body(ctx, idx) is called with i64 indices. */
+typedef void (*NestFn)(Cg *c, void *ctx, LLVMValueRef *idx);
+
+static void nest(Cg *c, uint32_t rank, const int64_t *shape, uint32_t d, LLVMValueRef *idx, NestFn fn, void *ctx)
+{
+    if (d == rank) {
+        fn(c, ctx, idx);
+        return;
+    }
+    Loop l;
+    idx[d] = loop_begin(c, &l, ci64(c, 0), ci64(c, shape[d]));
+    nest(c, rank, shape, d + 1, idx, fn, ctx);
+    loop_end(c, &l);
+}
+
+/* dst[idx] = src[sum idx[d] * sstride[d]] (broadcast and trans). */
+typedef struct Remap {
+    const TcType *rt;
+    LLVMValueRef dst, src;
+    int64_t sstride[TC_MAX_RANK];
+} Remap;
+
+static void remap_body(Cg *c, void *ctx, LLVMValueRef *idx)
+{
+    Remap *m = ctx;
+    LLVMValueRef si = ci64(c, 0), di = ci64(c, 0);
+    int64_t dstride = 1;
+    for (uint32_t d = m->rt->rank; d-- > 0;) {
+        di = LLVMBuildAdd(c->b, di, LLVMBuildMul(c->b, idx[d], ci64(c, dstride), ""), "");
+        if (m->sstride[d]) si = LLVMBuildAdd(c->b, si, LLVMBuildMul(c->b, idx[d], ci64(c, m->sstride[d]), ""), "");
+        dstride *= m->rt->shape[d];
+    }
+    TcDtype dt = m->rt->dtype;
+    tile_store(c, dt, m->dst, di, tile_load(c, dt, m->src, si));
+}
+
+static void emit_remap(Cg *c, const TcIrOp *op)
+{
+    const TcType *rt = op->results[0]->type, *st = op->operands[0]->type;
+    Remap m = {rt, V(c, op->results[0]), V(c, op->operands[0]), {0}};
+    int64_t s[TC_MAX_RANK], acc = 1;
+    for (uint32_t d = st->rank; d-- > 0;) {
+        s[d] = acc;
+        acc *= st->shape[d];
+    }
+    if (op->opc == TC_OP_BROADCAST) {
+        for (uint32_t d = 0; d < rt->rank; d++) m.sstride[d] = st->shape[d] == 1 ? 0 : s[d];
+    } else { /* trans: result axis d is source axis perm[d] */
+        for (uint32_t d = 0; d < rt->rank; d++) m.sstride[d] = s[op->ints[d]];
+    }
+    LLVMValueRef idx[TC_MAX_RANK];
+    nest(c, rt->rank, rt->shape, 0, idx, remap_body, &m);
+}
+
+static void emit_splat(Cg *c, const TcIrOp *op)
+{
+    const TcIrValue *r = op->results[0];
+    Loop l;
+    LLVMValueRef i = loop_begin(c, &l, ci64(c, 0), ci64(c, r->type->numel));
+    tile_store(c, r->type->dtype, V(c, r), i, V(c, op->operands[0]));
+    loop_end(c, &l);
+}
+
+static void emit_arange(Cg *c, const TcIrOp *op)
+{
+    const TcIrValue *r = op->results[0];
+    Loop l;
+    LLVMValueRef i = loop_begin(c, &l, ci64(c, 0), ci64(c, r->type->numel));
+    tile_store(c, TC_I32, V(c, r), i, LLVMBuildTrunc(c->b, i, c->t_i32, ""));
+    loop_end(c, &l);
+}
+
+static LLVMValueRef reduce_init(Cg *c, TcOpcode opc, TcDtype dt)
+{
+    LLVMTypeRef t = value_type(c, dt);
+    if (tc_dtype_is_float(dt)) {
+        if (opc == TC_OP_REDUCE_SUM) return LLVMConstReal(t, 0.0);
+        return LLVMConstReal(t, opc == TC_OP_REDUCE_MAX ? -__builtin_inf() : __builtin_inf());
+    }
+    unsigned bits = tc_dtype_bits(dt);
+    if (opc == TC_OP_REDUCE_SUM) return LLVMConstInt(t, 0, 0);
+    if (tc_dtype_is_signed(dt))
+        return opc == TC_OP_REDUCE_MAX ? LLVMConstInt(t, (unsigned long long)1 << (bits - 1), 0)
+                                       : LLVMConstInt(t, ((unsigned long long)1 << (bits - 1)) - 1, 0);
+    return opc == TC_OP_REDUCE_MAX ? LLVMConstInt(t, 0, 0) : LLVMConstAllOnes(t);
+}
+
+static TcOpcode reduce_elem(TcOpcode opc)
+{
+    return opc == TC_OP_REDUCE_SUM ? TC_OP_ADD : opc == TC_OP_REDUCE_MAX ? TC_OP_MAX : TC_OP_MIN;
+}
+
+/* Reduction along one axis, elements combined in index order. The reduced
+ * axis is the outer loop, so the combines for different outputs vectorize. */
+static void emit_reduce(Cg *c, const TcIrOp *op)
+{
+    const TcType *st = op->operands[0]->type;
+    const TcIrValue *r = op->results[0];
+    TcDtype dt = st->dtype;
+    uint32_t axis = (uint32_t)op->ival;
+    TcOpcode eop = reduce_elem(op->opc);
+    LLVMValueRef src = V(c, op->operands[0]);
+    int64_t outer = 1, inner = 1, n = st->shape[axis];
+    for (uint32_t d = 0; d < axis; d++) outer *= st->shape[d];
+    for (uint32_t d = axis + 1; d < st->rank; d++) inner *= st->shape[d];
+    LLVMValueRef init = reduce_init(c, op->opc, dt);
+    if (r->type->kind == TC_TY_SCALAR) {
+        LLVMValueRef accp = entry_alloca(c, value_type(c, dt));
+        LLVMBuildStore(c->b, init, accp);
+        Loop l;
+        LLVMValueRef i = loop_begin(c, &l, ci64(c, 0), ci64(c, n));
+        LLVMValueRef acc = LLVMBuildLoad2(c->b, value_type(c, dt), accp, "");
+        LLVMBuildStore(c->b, emit_elem(c, eop, dt, acc, tile_load(c, dt, src, i)), accp);
+        loop_end(c, &l);
+        c->val[r->id] = LLVMBuildLoad2(c->b, value_type(c, dt), accp, "");
+        return;
+    }
+    LLVMValueRef dst = V(c, r);
+    Loop li;
+    LLVMValueRef i = loop_begin(c, &li, ci64(c, 0), ci64(c, outer * inner));
+    tile_store(c, dt, dst, i, init);
+    loop_end(c, &li);
+    Loop lo, lk, lj;
+    LLVMValueRef o = loop_begin(c, &lo, ci64(c, 0), ci64(c, outer));
+    LLVMValueRef k = loop_begin(c, &lk, ci64(c, 0), ci64(c, n));
+    LLVMValueRef j = loop_begin(c, &lj, ci64(c, 0), ci64(c, inner));
+    LLVMValueRef di = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, ci64(c, inner), ""), j, "");
+    LLVMValueRef si = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, ci64(c, n), ""), k, ""),
+                                                      ci64(c, inner), ""), j, "");
+    LLVMValueRef acc = emit_elem(c, eop, dt, tile_load(c, dt, dst, di), tile_load(c, dt, src, si));
+    tile_store(c, dt, dst, di, acc);
+    loop_end(c, &lj);
+    loop_end(c, &lk);
+    loop_end(c, &lo);
+}
+
+/*
+ * The register-blocked microkernel for float dots: for each MR x (NV*VL)
+ * block of r, the accumulators stay in vector registers across the whole K
+ * loop; each step loads NV vectors of b's row k and broadcasts MR elements of
+ * a's column k. Every element still sees its products added with k
+ * ascending, so the result is the one the plain loops give.
+ */
+static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
+{
+    const TcType *ta = op->operands[0]->type, *tb = op->operands[1]->type;
+    const TcIrValue *r = op->results[0];
+    TcDtype out = r->type->dtype;
+    int64_t M = ta->shape[0], K = ta->shape[1], N = tb->shape[1];
+    uint32_t vl = out == TC_F64 ? c->vl / 2 : c->vl;
+    LLVMTypeRef st = storage_type(c, out), vt = LLVMVectorType(st, vl);
+    LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
+    enum { MAXACC = 32 };
+    Loop lm, ln;
+    LLVMValueRef m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
+    m0 = LLVMBuildMul(c->b, m0, ci64(c, mr), "");
+    LLVMValueRef n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
+    n0 = LLVMBuildMul(c->b, n0, ci64(c, (int64_t)nv * vl), "");
+    LLVMValueRef rp[MAXACC], acc0[MAXACC];
+    for (uint32_t i = 0; i < mr; i++)
+        for (uint32_t j = 0; j < nv; j++) {
+            LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, m0, ci64(c, i), ""), ci64(c, N), ""),
+                                          LLVMBuildAdd(c->b, n0, ci64(c, (int64_t)j * vl), ""), "");
+            rp[i * nv + j] = LLVMBuildGEP2(c->b, st, R, &e, 1, "");
+            acc0[i * nv + j] = LLVMBuildLoad2(c->b, vt, rp[i * nv + j], "");
+            LLVMSetAlignment(acc0[i * nv + j], 4);
+        }
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+    LLVMBasicBlockRef kh = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "dot.k");
+    LLVMBasicBlockRef kend = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "dot.k.end");
+    LLVMBuildBr(c->b, kh);
+    LLVMPositionBuilderAtEnd(c->b, kh);
+    LLVMValueRef k = LLVMBuildPhi(c->b, c->t_i64, "k");
+    LLVMValueRef zero = ci64(c, 0);
+    LLVMAddIncoming(k, &zero, &pre, 1);
+    LLVMValueRef accp[MAXACC], accn[MAXACC];
+    for (uint32_t q = 0; q < mr * nv; q++) {
+        accp[q] = LLVMBuildPhi(c->b, vt, "acc");
+        LLVMAddIncoming(accp[q], &acc0[q], &pre, 1);
+    }
+    LLVMValueRef bv[8];
+    for (uint32_t j = 0; j < nv; j++) {
+        LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), LLVMBuildAdd(c->b, n0, ci64(c, (int64_t)j * vl), ""), "");
+        bv[j] = LLVMBuildLoad2(c->b, vt, LLVMBuildGEP2(c->b, st, B, &e, 1, ""), "");
+        LLVMSetAlignment(bv[j], 4);
+    }
+    for (uint32_t i = 0; i < mr; i++) {
+        LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, m0, ci64(c, i), ""), ci64(c, K), ""), k, "");
+        LLVMValueRef a = LLVMBuildLoad2(c->b, st, LLVMBuildGEP2(c->b, st, A, &e, 1, ""), "");
+        LLVMValueRef av = LLVMBuildInsertElement(c->b, LLVMGetUndef(vt), a, ci32(c, 0), "");
+        LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(c->t_i32, vl));
+        av = LLVMBuildShuffleVector(c->b, av, LLVMGetUndef(vt), zeros, "");
+        for (uint32_t j = 0; j < nv; j++) {
+            uint32_t q = i * nv + j;
+            if (c->opt->fast_dot) {
+                LLVMValueRef args[3] = {av, bv[j], accp[q]};
+                accn[q] = call_intrinsic(c, "llvm.fma", &vt, 1, args, 3);
+            } else {
+                accn[q] = LLVMBuildFAdd(c->b, accp[q], LLVMBuildFMul(c->b, av, bv[j], ""), "");
+            }
+        }
+    }
+    LLVMValueRef kn = LLVMBuildAdd(c->b, k, ci64(c, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
+    LLVMAddIncoming(k, &kn, &latch, 1);
+    for (uint32_t q = 0; q < mr * nv; q++) LLVMAddIncoming(accp[q], &accn[q], &latch, 1);
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, kn, ci64(c, K), ""), kh, kend);
+    LLVMPositionBuilderAtEnd(c->b, kend);
+    for (uint32_t q = 0; q < mr * nv; q++) {
+        LLVMValueRef s = LLVMBuildStore(c->b, accn[q], rp[q]);
+        LLVMSetAlignment(s, 4);
+    }
+    loop_end(c, &ln);
+    loop_end(c, &lm);
+}
+
+/* r = acc + a @ b with k ascending for every element. */
+static void emit_dot(Cg *c, const TcIrOp *op)
+{
+    const TcType *ta = op->operands[0]->type, *tb = op->operands[1]->type;
+    const TcIrValue *r = op->results[0];
+    TcDtype in = ta->dtype, out = r->type->dtype;
+    int64_t M = ta->shape[0], K = ta->shape[1], N = tb->shape[1];
+    LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
+    copy_tile(c, r, op->operands[2]);
+    /* float dots whose tile shape fits the register block take the microkernel */
+    if (tc_dtype_is_float(out) && tc_dtype_is_float(in) && c->vl >= 4) {
+        uint32_t vl = out == TC_F64 ? c->vl / 2 : c->vl;
+        uint32_t mr = c->vl >= 16 ? 8 : 4, nv = 2;
+        while (mr > 1 && M % mr) mr /= 2;
+        while (nv > 1 && N % ((int64_t)nv * vl)) nv /= 2;
+        if (vl >= 2 && N % vl == 0 && M % mr == 0) {
+            emit_dot_blocked(c, op, mr, nv);
+            return;
+        }
+    }
+    Loop lm, lk, ln;
+    LLVMValueRef m = loop_begin(c, &lm, ci64(c, 0), ci64(c, M));
+    LLVMValueRef k = loop_begin(c, &lk, ci64(c, 0), ci64(c, K));
+    LLVMValueRef a = emit_cast(c, in, out, tile_load(c, in, A, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m, ci64(c, K), ""), k, "")));
+    LLVMValueRef n = loop_begin(c, &ln, ci64(c, 0), ci64(c, N));
+    LLVMValueRef bv = emit_cast(c, in, out, tile_load(c, in, B, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), n, "")));
+    LLVMValueRef ri = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m, ci64(c, N), ""), n, "");
+    LLVMValueRef acc = tile_load(c, out, R, ri), sum;
+    if (tc_dtype_is_float(out) && c->opt->fast_dot) {
+        LLVMTypeRef t = value_type(c, out);
+        LLVMValueRef args[3] = {a, bv, acc};
+        sum = call_intrinsic(c, "llvm.fmuladd", &t, 1, args, 3);
+    } else {
+        sum = emit_elem(c, TC_OP_ADD, out, acc, emit_elem(c, TC_OP_MUL, out, a, bv));
+    }
+    tile_store(c, out, R, ri, sum);
+    loop_end(c, &ln);
+    loop_end(c, &lk);
+    loop_end(c, &lm);
+}
+
+/* ----------------------------------------------------------- tensors */
+
+static CgTensor *param_tensor(Cg *c, uint32_t i, const TcType *t)
+{
+    CgTensor *T = tc_arena_alloc(c->arena, sizeof *T);
+    LLVMValueRef idx = ci64(c, i);
+    LLVMValueRef slot = LLVMBuildGEP2(c->b, c->t_ptr, c->p_args, &idx, 1, "");
+    LLVMValueRef desc = LLVMBuildLoad2(c->b, c->t_ptr, slot, "");
+    T->rank = t->rank;
+    T->data = LLVMBuildLoad2(c->b, c->t_ptr, desc, "data");
+    for (uint32_t d = 0; d < t->rank; d++) {
+        LLVMValueRef gi[3] = {ci32(c, 0), ci32(c, 3), ci32(c, d)};
+        T->size[d] = LLVMBuildLoad2(c->b, c->t_i64, LLVMBuildGEP2(c->b, c->t_tensor, desc, gi, 3, ""), "");
+        gi[1] = ci32(c, 4);
+        T->stride[d] = LLVMBuildLoad2(c->b, c->t_i64, LLVMBuildGEP2(c->b, c->t_tensor, desc, gi, 3, ""), "");
+    }
+    /* the runtime guarantees an innermost stride of 1 unless the param is strided */
+    T->unit_inner = !(t->flags & TC_TENSOR_STRIDED);
+    if (T->unit_inner && t->rank) T->stride[t->rank - 1] = ci64(c, 1);
+    return T;
+}
+
+/* t[i0, ..., ik-1]: an empty view (all sizes 0) when an index is outside. */
+static void emit_view(Cg *c, const TcIrOp *op)
+{
+    const CgTensor *T = c->tens[op->operands[0]->id];
+    CgTensor *R = tc_arena_alloc(c->arena, sizeof *R);
+    uint32_t k = op->noperands - 1;
+    LLVMValueRef ok = LLVMConstInt(c->t_i1, 1, 0), off = ci64(c, 0);
+    for (uint32_t d = 0; d < k; d++) {
+        LLVMValueRef i = to_i64(c, op->operands[d + 1], V(c, op->operands[d + 1]));
+        ok = LLVMBuildAnd(c->b, ok, LLVMBuildICmp(c->b, LLVMIntULT, i, T->size[d], ""), "");
+        off = LLVMBuildAdd(c->b, off, LLVMBuildMul(c->b, i, T->stride[d], ""), "");
+    }
+    TcDtype dt = op->results[0]->type->dtype;
+    off = LLVMBuildSelect(c->b, ok, LLVMBuildMul(c->b, off, ci64(c, (int64_t)tc_dtype_bytes(dt)), ""), ci64(c, 0), "");
+    R->data = LLVMBuildGEP2(c->b, c->t_i8, T->data, &off, 1, "view");
+    R->rank = T->rank - k;
+    R->unit_inner = T->unit_inner;
+    for (uint32_t d = 0; d < R->rank; d++) {
+        R->size[d] = LLVMBuildSelect(c->b, ok, T->size[k + d], ci64(c, 0), "");
+        R->stride[d] = T->stride[k + d];
+    }
+    c->tens[op->results[0]->id] = R;
+}
+
+typedef struct Access {
+    const CgTensor *T;
+    TcDtype dt;
+    const TcType *tile;
+    LLVMValueRef buf;          /* tile buffer */
+    LLVMValueRef off[TC_MAX_RANK];
+    LLVMValueRef pad;          /* load: pad value */
+    bool is_store;
+} Access;
+
+static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef hi)
+{
+    x = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, x, lo, ""), lo, x, "");
+    return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSGT, x, hi, ""), hi, x, "");
+}
+
+/* One row (the innermost axis) of a load or store: positions [jlo, jhi) are
+ * inside the tensor, the rest pad (load) or are skipped (store). */
+static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
+{
+    Access *a = ctx;
+    uint32_t r = a->tile->rank, last = r - 1;
+    LLVMValueRef ok = LLVMConstInt(c->t_i1, 1, 0), rowoff = ci64(c, 0), tidx = ci64(c, 0);
+    for (uint32_t d = 0; d < last; d++) {
+        LLVMValueRef pos = LLVMBuildAdd(c->b, a->off[d], idx[d], "");
+        ok = LLVMBuildAnd(c->b, ok, LLVMBuildICmp(c->b, LLVMIntULT, pos, a->T->size[d], ""), "");
+        rowoff = LLVMBuildAdd(c->b, rowoff, LLVMBuildMul(c->b, pos, a->T->stride[d], ""), "");
+    }
+    /* tile index of this row's first element */
+    int64_t s = 1;
+    for (uint32_t d = last; d-- > 0;) {
+        s *= a->tile->shape[d + 1];
+        tidx = LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, idx[d], ci64(c, s), ""), "");
+    }
+    LLVMValueRef n = ci64(c, a->tile->shape[last]), o = a->off[last];
+    LLVMValueRef jlo = clamp(c, LLVMBuildNeg(c->b, o, ""), ci64(c, 0), n);
+    LLVMValueRef jhi = clamp(c, LLVMBuildSub(c->b, a->T->size[last], o, ""), ci64(c, 0), n);
+    jlo = LLVMBuildSelect(c->b, ok, jlo, ci64(c, 0), "");
+    jhi = LLVMBuildSelect(c->b, ok, jhi, ci64(c, 0), "");
+    LLVMTypeRef mt = memory_type(c, a->dt);
+    LLVMValueRef base = LLVMBuildGEP2(c->b, mt, a->T->data, &rowoff, 1, "");
+    Loop l;
+    if (!a->is_store) {
+        LLVMValueRef j = loop_begin(c, &l, ci64(c, 0), jlo);
+        tile_store(c, a->dt, a->buf, LLVMBuildAdd(c->b, tidx, j, ""), a->pad);
+        loop_end(c, &l);
+    }
+    LLVMValueRef j = loop_begin(c, &l, jlo, jhi);
+    LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, j, ""), a->T->stride[last], "");
+    LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
+    LLVMValueRef ti = LLVMBuildAdd(c->b, tidx, j, "");
+    if (a->is_store) mem_store(c, a->dt, tile_load(c, a->dt, a->buf, ti), p);
+    else tile_store(c, a->dt, a->buf, ti, mem_load(c, a->dt, p));
+    loop_end(c, &l);
+    if (!a->is_store) {
+        LLVMValueRef j2 = loop_begin(c, &l, jhi, n);
+        tile_store(c, a->dt, a->buf, LLVMBuildAdd(c->b, tidx, j2, ""), a->pad);
+        loop_end(c, &l);
+    }
+}
+
+static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
+{
+    const CgTensor *T = c->tens[op->operands[0]->id];
+    Access a = {.T = T, .is_store = is_store};
+    uint32_t r = T->rank;
+    for (uint32_t d = 0; d < r; d++) a.off[d] = to_i64(c, op->operands[d + 1], V(c, op->operands[d + 1]));
+    if (is_store) {
+        const TcIrValue *tile = op->operands[r + 1];
+        a.tile = tile->type;
+        a.buf = V(c, tile);
+    } else {
+        a.tile = op->results[0]->type;
+        a.buf = V(c, op->results[0]);
+        a.pad = op->noperands > r + 1 ? V(c, op->operands[r + 1])
+                                      : (tc_dtype_is_float(a.tile->dtype) ? LLVMConstReal(value_type(c, a.tile->dtype), 0.0)
+                                                                          : LLVMConstInt(value_type(c, a.tile->dtype), 0, 0));
+    }
+    a.dt = a.tile->dtype;
+    LLVMValueRef idx[TC_MAX_RANK];
+    nest(c, a.tile->rank - 1, a.tile->shape, 0, idx, access_row, &a);
+}
+
+/* -------------------------------------------------- control flow */
+
+/* Copies yielded tiles into the carried buffers, through temporaries when a
+ * source buffer is also another copy's destination. */
+static void parallel_copy(Cg *c, const TcIrOp *y, TcIrValue *const *dsts, uint32_t p)
+{
+    uint32_t n = y->noperands;
+    bool hazard = false;
+    for (uint32_t i = 0; i < n && !hazard; i++) {
+        const TcIrValue *s = y->operands[i];
+        if (s->type->kind != TC_TY_TILE || c->slot_off[s->id] == c->slot_off[dsts[i]->id]) continue;
+        for (uint32_t j = 0; j < n; j++)
+            if (j != i && dsts[j]->type->kind == TC_TY_TILE && c->slot_off[dsts[j]->id] == c->slot_off[s->id] &&
+                c->slot_off[y->operands[j]->id] != c->slot_off[dsts[j]->id])
+                hazard = true;
+    }
+    LLVMValueRef *tmp = tc_arena_alloc(c->arena, (n + 1) * sizeof *tmp);
+    for (uint32_t i = 0; i < n; i++) {
+        const TcIrValue *s = y->operands[i];
+        if (s->type->kind != TC_TY_TILE) continue;
+        tmp[i] = V(c, s);
+        if (hazard) {
+            uint64_t size = tile_bytes(s->type);
+            uint64_t off = first_fit(c, size);
+            Slot sl = {off, size, UINT32_MAX, p};
+            TC_VEC_PUSH(c->arena, c->live, sl);
+            if (off + size > c->scratch_bytes) c->scratch_bytes = off + size;
+            tmp[i] = slot_ptr(c, off);
+            copy_bytes(c, s->type, tmp[i], V(c, s));
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const TcIrValue *s = y->operands[i];
+        if (s->type->kind != TC_TY_TILE) continue;
+        if (hazard) copy_bytes(c, s->type, V(c, dsts[i]), tmp[i]);
+        else copy_tile(c, dsts[i], s);
+    }
+}
+
+static void emit_for(Cg *c, const TcIrOp *op, uint32_t p)
+{
+    const TcIrBlock *body = op->regions[0];
+    uint32_t nc = op->nresults;
+    TcDtype it = op->operands[0]->type->dtype;
+    bool sg = tc_dtype_is_signed(it);
+    LLVMValueRef lo = V(c, op->operands[0]), hi = V(c, op->operands[1]), step = V(c, op->operands[2]);
+    /* carried tiles: one buffer each, taking over the init's when it dies here */
+    for (uint32_t i = 0; i < nc; i++) {
+        TcIrValue *arg = body->args[i + 1], *init = op->operands[3 + i];
+        if (arg->type->kind != TC_TY_TILE) continue;
+        alloc_tile(c, arg, p, &init, 1);
+        c->val[arg->id] = slot_ptr(c, c->slot_off[arg->id]);
+        copy_tile(c, arg, init);
+    }
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+    LLVMBasicBlockRef header = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "for");
+    LLVMBasicBlockRef bodyb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "for.body");
+    LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "for.end");
+    LLVMBuildBr(c->b, header);
+    LLVMPositionBuilderAtEnd(c->b, header);
+    LLVMValueRef iv = LLVMBuildPhi(c->b, value_type(c, it), "iv");
+    LLVMAddIncoming(iv, &lo, &pre, 1);
+    LLVMValueRef *phis = tc_arena_alloc(c->arena, (nc + 1) * sizeof *phis);
+    for (uint32_t i = 0; i < nc; i++) {
+        TcIrValue *arg = body->args[i + 1];
+        if (arg->type->kind == TC_TY_TILE) continue;
+        phis[i] = LLVMBuildPhi(c->b, value_type(c, arg->type->dtype), "carried");
+        LLVMValueRef init = V(c, op->operands[3 + i]);
+        LLVMAddIncoming(phis[i], &init, &pre, 1);
+        c->val[arg->id] = phis[i];
+    }
+    c->val[body->args[0]->id] = iv;
+    LLVMValueRef zero = LLVMConstInt(value_type(c, it), 0, 0);
+    LLVMValueRef run = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, sg ? LLVMIntSGT : LLVMIntNE, step, zero, ""),
+                                    LLVMBuildICmp(c->b, sg ? LLVMIntSLT : LLVMIntULT, iv, hi, ""), "");
+    LLVMBuildCondBr(c->b, run, bodyb, exit);
+    LLVMPositionBuilderAtEnd(c->b, bodyb);
+    const TcIrOp *y = NULL;
+    emit_block(c, body, &y);
+    /* the yield: carried values move to the next iteration */
+    parallel_copy(c, y, body->args + 1, c->pos - 1);
+    LLVMTypeRef ivt = value_type(c, it);
+    LLVMValueRef args2[2] = {iv, step};
+    LLVMValueRef ov = call_intrinsic(c, sg ? "llvm.sadd.with.overflow" : "llvm.uadd.with.overflow", &ivt, 1, args2, 2);
+    LLVMValueRef next = LLVMBuildExtractValue(c->b, ov, 0, "");
+    LLVMValueRef overflow = LLVMBuildExtractValue(c->b, ov, 1, "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
+    LLVMBuildCondBr(c->b, overflow, exit, header);
+    LLVMAddIncoming(iv, &next, &latch, 1);
+    LLVMPositionBuilderAtEnd(c->b, exit);
+    for (uint32_t i = 0; i < nc; i++) {
+        TcIrValue *arg = body->args[i + 1], *res = op->results[i];
+        if (arg->type->kind == TC_TY_TILE) continue;
+        LLVMValueRef yv = V(c, y->operands[i]);
+        LLVMAddIncoming(phis[i], &yv, &latch, 1);
+        LLVMValueRef out = LLVMBuildPhi(c->b, LLVMTypeOf(phis[i]), "");
+        LLVMValueRef inc[2] = {phis[i], yv};
+        LLVMBasicBlockRef from[2] = {header, latch};
+        LLVMAddIncoming(out, inc, from, 2);
+        c->val[res->id] = out;
+    }
+    /* the results keep the carried buffers */
+    uint32_t exitp = c->pos++;
+    expire(c, exitp);
+    for (uint32_t i = 0; i < nc; i++) {
+        TcIrValue *arg = body->args[i + 1], *res = op->results[i];
+        if (arg->type->kind != TC_TY_TILE) continue;
+        claim(c, res, c->slot_off[arg->id], tile_bytes(res->type));
+        c->val[res->id] = V(c, arg);
+    }
+}
+
+static void emit_if(Cg *c, const TcIrOp *op, uint32_t p)
+{
+    uint32_t nr = op->nresults;
+    for (uint32_t i = 0; i < nr; i++) {
+        TcIrValue *res = op->results[i];
+        if (res->type->kind != TC_TY_TILE) continue;
+        claim(c, res, first_fit(c, tile_bytes(res->type)), tile_bytes(res->type));
+        c->val[res->id] = slot_ptr(c, c->slot_off[res->id]);
+    }
+    LLVMBasicBlockRef arms[2] = {LLVMAppendBasicBlockInContext(c->ctx, c->fn, "then"),
+                                 LLVMAppendBasicBlockInContext(c->ctx, c->fn, "else")};
+    LLVMBasicBlockRef merge = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "endif");
+    LLVMBuildCondBr(c->b, V(c, op->operands[0]), arms[0], arms[1]);
+    LLVMValueRef *vals[2];
+    LLVMBasicBlockRef ends[2];
+    for (int a = 0; a < 2; a++) {
+        LLVMPositionBuilderAtEnd(c->b, arms[a]);
+        const TcIrOp *y = NULL;
+        emit_block(c, op->regions[a], &y);
+        vals[a] = tc_arena_alloc(c->arena, (nr + 1) * sizeof(LLVMValueRef));
+        for (uint32_t i = 0; i < nr; i++) {
+            if (op->results[i]->type->kind == TC_TY_TILE) copy_tile(c, op->results[i], y->operands[i]);
+            else vals[a][i] = V(c, y->operands[i]);
+        }
+        ends[a] = LLVMGetInsertBlock(c->b);
+        LLVMBuildBr(c->b, merge);
+    }
+    LLVMPositionBuilderAtEnd(c->b, merge);
+    for (uint32_t i = 0; i < nr; i++) {
+        if (op->results[i]->type->kind == TC_TY_TILE) continue;
+        LLVMValueRef phi = LLVMBuildPhi(c->b, value_type(c, op->results[i]->type->dtype), "");
+        LLVMValueRef inc[2] = {vals[0][i], vals[1][i]};
+        LLVMAddIncoming(phi, inc, ends, 2);
+        c->val[op->results[i]->id] = phi;
+    }
+    uint32_t exitp = c->pos++;
+    expire(c, exitp);
+    (void)p;
+}
+
+/* Allocates the result buffer of an ordinary op, in place where allowed. */
+static void alloc_result(Cg *c, const TcIrOp *op, uint32_t p)
+{
+    if (op->nresults != 1 || op->results[0]->type->kind != TC_TY_TILE) return;
+    TcIrValue *hints[3] = {NULL, NULL, NULL};
+    uint32_t nh = 0;
+    const TcOpInfo *info = tc_op_info(op->opc);
+    if (op->opc == TC_OP_DOT) {
+        hints[nh++] = op->operands[2];
+    } else if ((info->flags & TC_OPF_ELEMENTWISE) || op->opc == TC_OP_RESHAPE || op->opc == TC_OP_EXPAND_DIMS) {
+        for (uint32_t i = 0; i < op->noperands && nh < 3; i++) hints[nh++] = op->operands[i];
+    }
+    const TcIrValue *r = op->results[0];
+    alloc_tile(c, r, p, hints, nh);
+    c->val[r->id] = slot_ptr(c, c->slot_off[r->id]);
+}
+
+static void emit_op(Cg *c, const TcIrOp *op)
+{
+    uint32_t p = c->pos++;
+    expire(c, p);
+    switch (op->opc) {
+    case TC_OP_FOR: emit_for(c, op, p); return;
+    case TC_OP_IF: emit_if(c, op, p); return;
+    default: break;
+    }
+    alloc_result(c, op, p);
+    const TcIrValue *r = op->nresults ? op->results[0] : NULL;
+    switch (op->opc) {
+    case TC_OP_CONST: {
+        TcDtype dt = r->type->dtype;
+        LLVMTypeRef t = value_type(c, dt);
+        c->val[r->id] = tc_dtype_is_float(dt) ? LLVMConstReal(t, op->fval)
+                                              : LLVMConstInt(t, (unsigned long long)op->ival, 0);
+        return;
+    }
+    case TC_OP_PROGRAM_ID: c->val[r->id] = c->p_pid[op->ival]; return;
+    case TC_OP_NUM_PROGRAMS: {
+        LLVMValueRef i = ci64(c, op->ival);
+        c->val[r->id] = LLVMBuildLoad2(c->b, c->t_i32, LLVMBuildGEP2(c->b, c->t_i32, c->p_grid, &i, 1, ""), "");
+        return;
+    }
+    case TC_OP_SPLAT: emit_splat(c, op); return;
+    case TC_OP_ARANGE: emit_arange(c, op); return;
+    case TC_OP_BROADCAST: case TC_OP_TRANS: emit_remap(c, op); return;
+    case TC_OP_RESHAPE: case TC_OP_EXPAND_DIMS:
+        if (r->type->kind == TC_TY_TILE && op->operands[0]->type->kind == TC_TY_SCALAR) emit_splat(c, op);
+        else copy_tile(c, r, op->operands[0]);
+        return;
+    case TC_OP_REDUCE_SUM: case TC_OP_REDUCE_MAX: case TC_OP_REDUCE_MIN: emit_reduce(c, op); return;
+    case TC_OP_DOT: emit_dot(c, op); return;
+    case TC_OP_VIEW: emit_view(c, op); return;
+    case TC_OP_LOAD: emit_access(c, op, false); return;
+    case TC_OP_STORE: emit_access(c, op, true); return;
+    case TC_OP_YIELD: return;
+    default: break;
+    }
+    if (tc_op_info(op->opc)->flags & TC_OPF_ELEMENTWISE) {
+        emit_elementwise(c, op);
+        return;
+    }
+    TC_ICE("no CPU lowering of '%s'", tc_op_info(op->opc)->name);
+}
+
+static void emit_block(Cg *c, const TcIrBlock *blk, const TcIrOp **yield)
+{
+    for (const TcIrOp *op = blk->first; op; op = op->next) {
+        if (op->opc == TC_OP_YIELD) {
+            c->pos++;
+            *yield = op;
+            continue;
+        }
+        emit_op(c, op);
+    }
+}
+
+/* ---------------------------------------------------------- kernels */
+
+static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
+{
+    c->f = f;
+    uint32_t n = f->nvalues + 1;
+    c->val = tc_arena_alloc(c->arena, n * sizeof *c->val);
+    c->tens = tc_arena_alloc(c->arena, n * sizeof *c->tens);
+    c->slot_off = tc_arena_alloc(c->arena, n * sizeof *c->slot_off);
+    c->regions.len = c->rstack.len = c->live.len = 0;
+    c->scratch_bytes = 0;
+    compute_liveness(c);
+
+    LLVMTypeRef params[7] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_i32, c->t_i32, c->t_i32, c->t_ptr};
+    LLVMTypeRef fty = LLVMFunctionType(c->t_void, params, 7, 0);
+    char *name = tc_arena_printf(c->arena, "tilec_%s", f->name);
+    c->fn = LLVMAddFunction(c->mod, name, fty);
+    for (unsigned i = 0; i < 7; i++)
+        if (i < 3 || i == 6) {
+            unsigned kind = LLVMGetEnumAttributeKindForName("noalias", 7);
+            LLVMAddAttributeAtIndex(c->fn, i + 1, LLVMCreateEnumAttribute(c->ctx, kind, 0));
+        }
+    c->p_args = LLVMGetParam(c->fn, 0);
+    c->p_sizes = LLVMGetParam(c->fn, 1);
+    c->p_grid = LLVMGetParam(c->fn, 2);
+    for (int i = 0; i < 3; i++) c->p_pid[i] = LLVMGetParam(c->fn, 3 + i);
+    c->p_scratch = LLVMGetParam(c->fn, 6);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry");
+    LLVMPositionBuilderAtEnd(c->b, entry);
+
+    for (uint32_t i = 0; i < f->nparams; i++) {
+        TcIrValue *p = tc_ir_func_param(f, i);
+        if (p->type->kind == TC_TY_TENSOR) {
+            c->tens[p->id] = param_tensor(c, i, p->type);
+            continue;
+        }
+        LLVMValueRef idx = ci64(c, i);
+        LLVMValueRef ptr = LLVMBuildLoad2(c->b, c->t_ptr, LLVMBuildGEP2(c->b, c->t_ptr, c->p_args, &idx, 1, ""), "");
+        TcDtype dt = p->type->dtype;
+        if (tc_dtype_is_float(dt)) {
+            LLVMValueRef d = LLVMBuildLoad2(c->b, c->t_f64, ptr, p->name ? p->name : "");
+            c->val[p->id] = emit_cast(c, TC_F64, dt, d);
+        } else {
+            LLVMValueRef d = LLVMBuildLoad2(c->b, c->t_i64, ptr, p->name ? p->name : "");
+            c->val[p->id] = emit_cast(c, TC_I64, dt, d);
+        }
+    }
+    for (uint32_t k = 0; k < f->nsizes; k++) {
+        LLVMValueRef idx = ci64(c, k);
+        c->val[tc_ir_func_size(f, k)->id] =
+            LLVMBuildLoad2(c->b, c->t_i32, LLVMBuildGEP2(c->b, c->t_i32, c->p_sizes, &idx, 1, ""), tc_ir_func_size(f, k)->name);
+    }
+    c->pos = 1;
+    const TcIrOp *y = NULL;
+    emit_block(c, f->body, &y);
+    LLVMBuildRetVoid(c->b);
+
+    tc_signature_emit(f, align64(c->scratch_bytes), sig, c->de);
+}
+
+static void init_types(Cg *c)
+{
+    c->t_void = LLVMVoidTypeInContext(c->ctx);
+    c->t_i1 = LLVMInt1TypeInContext(c->ctx);
+    c->t_i8 = LLVMInt8TypeInContext(c->ctx);
+    c->t_i16 = LLVMInt16TypeInContext(c->ctx);
+    c->t_i32 = LLVMInt32TypeInContext(c->ctx);
+    c->t_i64 = LLVMInt64TypeInContext(c->ctx);
+    c->t_f16 = LLVMHalfTypeInContext(c->ctx);
+    c->t_f32 = LLVMFloatTypeInContext(c->ctx);
+    c->t_f64 = LLVMDoubleTypeInContext(c->ctx);
+    c->t_ptr = LLVMPointerTypeInContext(c->ctx, 0);
+    LLVMTypeRef fields[4] = {c->t_ptr, c->t_i32, c->t_i32, LLVMArrayType2(c->t_i64, TILEC_MAX_RANK)};
+    LLVMTypeRef f5[5] = {fields[0], fields[1], fields[2], fields[3], fields[3]};
+    c->t_tensor = LLVMStructTypeInContext(c->ctx, f5, 5, 0);
+}
+
+/* ------------------------------------------------------ target machine */
+
+static bool llvm_initialized;
+
+static void init_llvm(void)
+{
+    if (llvm_initialized) return;
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+    LLVMInitializeNativeAsmParser();
+    llvm_initialized = true;
+}
+
+LLVMTargetMachineRef tc_cpu_target_machine(const TcCpuOptions *opt, TcDiagEngine *de, char **triple_out)
+{
+    init_llvm();
+    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMTargetRef target;
+    char *err = NULL;
+    if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+        tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "LLVM has no target for %s: %s", triple, err ? err : "");
+        LLVMDisposeMessage(err);
+        LLVMDisposeMessage(triple);
+        return NULL;
+    }
+    char *cpu = opt->cpu ? NULL : LLVMGetHostCPUName();
+    char *feat = opt->cpu ? NULL : LLVMGetHostCPUFeatures();
+    LLVMCodeGenOptLevel lvl = opt->opt_level <= 0 ? LLVMCodeGenLevelNone
+                              : opt->opt_level == 1 ? LLVMCodeGenLevelLess
+                              : opt->opt_level == 2 ? LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive;
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, opt->cpu ? opt->cpu : cpu,
+                                                      opt->cpu ? (opt->features ? opt->features : "") : feat, lvl,
+                                                      LLVMRelocPIC, LLVMCodeModelDefault);
+    if (cpu) LLVMDisposeMessage(cpu);
+    if (feat) LLVMDisposeMessage(feat);
+    *triple_out = triple;
+    return tm;
+}
+
+LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMContextRef ctx, LLVMTargetMachineRef tm,
+                                  const char *triple, TcDiagEngine *de, TcArena *a)
+{
+    Cg c = {.de = de, .opt = opt, .ctx = ctx, .arena = a};
+    c.mod = LLVMModuleCreateWithNameInContext("tilec", ctx);
+    LLVMSetTarget(c.mod, triple);
+    LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+    char *dl = LLVMCopyStringRepOfTargetData(td);
+    LLVMSetDataLayout(c.mod, dl);
+    LLVMDisposeMessage(dl);
+    LLVMDisposeTargetData(td);
+    c.b = LLVMCreateBuilderInContext(ctx);
+    init_types(&c);
+    char *features = LLVMGetTargetMachineFeatureString(tm);
+    c.vl = strstr(features, "+avx512f") ? 16 : strstr(features, "+avx") ? 8 : 4;
+    LLVMDisposeMessage(features);
+    uint32_t errors = de->nerrors;
+    for (uint32_t i = 0; i < m->funcs.len; i++) {
+        TcStrBuf sig;
+        tc_sb_init(&sig);
+        emit_kernel(&c, m->funcs.data[i], &sig);
+        char *gname = tc_arena_printf(a, "tilec_%s_signature", m->funcs.data[i]->name);
+        LLVMValueRef str = LLVMConstStringInContext(ctx, sig.data ? sig.data : "", (unsigned)sig.len, 0);
+        LLVMValueRef g = LLVMAddGlobal(c.mod, LLVMTypeOf(str), gname);
+        LLVMSetInitializer(g, str);
+        LLVMSetGlobalConstant(g, 1);
+        tc_sb_free(&sig);
+    }
+    LLVMDisposeBuilder(c.b);
+    if (de->nerrors != errors) {
+        LLVMDisposeModule(c.mod);
+        return NULL;
+    }
+    char *msg = NULL;
+    if (LLVMVerifyModule(c.mod, LLVMReturnStatusAction, &msg)) {
+        tc_error(de, TC_E_INTERNAL, (TcSpan){0},
+                 "internal compiler error: the LLVM IR generated for the CPU does not verify: %.2000s", msg ? msg : "");
+        LLVMDisposeMessage(msg);
+        LLVMDisposeModule(c.mod);
+        return NULL;
+    }
+    LLVMDisposeMessage(msg);
+    if (opt->opt_level > 0) {
+        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+        LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
+        LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
+        LLVMPassBuilderOptionsSetLoopUnrolling(po, 1);
+        char pipeline[32];
+        snprintf(pipeline, sizeof pipeline, "default<O%d>", opt->opt_level > 3 ? 3 : opt->opt_level);
+        LLVMErrorRef e = LLVMRunPasses(c.mod, pipeline, tm, po);
+        LLVMDisposePassBuilderOptions(po);
+        if (e) {
+            char *em = LLVMGetErrorMessage(e);
+            tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: LLVM optimization failed: %s", em);
+            LLVMDisposeErrorMessage(em);
+            LLVMDisposeModule(c.mod);
+            return NULL;
+        }
+    }
+    return c.mod;
+}
+
+bool tc_cpu_compile(TcIrModule *m, const TcCpuOptions *opt, TcCpuEmit what, TcStrBuf *out, TcDiagEngine *de)
+{
+    char *triple = NULL;
+    LLVMTargetMachineRef tm = tc_cpu_target_machine(opt, de, &triple);
+    if (!tm) return false;
+    LLVMContextRef ctx = LLVMContextCreate();
+    TcArena a;
+    tc_arena_init(&a);
+    LLVMModuleRef mod = tc_cpu_build_module(m, opt, ctx, tm, triple, de, &a);
+    bool ok = mod != NULL;
+    if (ok && what == TC_CPU_EMIT_LLVM) {
+        char *s = LLVMPrintModuleToString(mod);
+        tc_sb_puts(out, s);
+        LLVMDisposeMessage(s);
+    } else if (ok) {
+        LLVMMemoryBufferRef buf = NULL;
+        char *err = NULL;
+        if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, what == TC_CPU_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err,
+                                                &buf)) {
+            tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: LLVM code emission failed: %s", err ? err : "");
+            LLVMDisposeMessage(err);
+            ok = false;
+        } else {
+            tc_sb_putn(out, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf));
+            LLVMDisposeMemoryBuffer(buf);
+        }
+    }
+    if (mod) LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    LLVMDisposeTargetMachine(tm);
+    LLVMDisposeMessage(triple);
+    tc_arena_free(&a);
+    return ok;
+}

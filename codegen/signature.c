@@ -1,0 +1,123 @@
+/*
+ * signature.c — the text that travels with a compiled kernel so the runtime
+ * can check launches and compute the grid without a compiler
+ * (format: include/tilec_runtime.h).
+ *
+ * Invariant: the grid program computes, over 64-bit integers wrapped to each
+ * op's dtype, exactly what the kernel's grid block computes in Tile IR.
+ */
+#include "codegen.h"
+
+#include <string.h>
+
+static const char *access_name(unsigned flags)
+{
+    if (flags & TC_TENSOR_INOUT) return "inout";
+    if (flags & TC_TENSOR_OUT) return "out";
+    return "in";
+}
+
+/* Appends the postfix program computing v; false if v is not integer grid
+ * arithmetic. depth bounds the recursion (grid expressions are small). */
+static bool grid_expr(const TcIrFunc *f, const TcIrValue *v, TcStrBuf *out, TcDiagEngine *de, int depth)
+{
+    if (depth > 256) {
+        tc_error(de, TC_E_GRID, f->loc, "the grid of kernel '%s' is too deeply nested", f->name);
+        return false;
+    }
+    const TcType *t = v->type;
+    if (t->kind != TC_TY_SCALAR || tc_dtype_is_float(t->dtype)) {
+        tc_error(de, TC_E_GRID, v->def ? v->def->loc : f->loc,
+                 "the grid of kernel '%s' must be integer arithmetic on sizes, integer scalars and constants",
+                 f->name);
+        return false;
+    }
+    if (!v->def) {
+        if (v->block != f->body) goto unsupported;
+        if (v->index < f->nparams) tc_sb_printf(out, " p:%u", v->index);
+        else tc_sb_printf(out, " s:%u", v->index - f->nparams);
+        return true;
+    }
+    const TcIrOp *op = v->def;
+    if (op->opc == TC_OP_CONST) {
+        TcScalar c = tc_scalar_normalize(t->dtype, (TcScalar){.i = op->ival});
+        tc_sb_printf(out, " c:%lld", (long long)c.i);
+        return true;
+    }
+    const TcOpInfo *info = tc_op_info(op->opc);
+    switch (op->opc) {
+    case TC_OP_ADD: case TC_OP_SUB: case TC_OP_MUL: case TC_OP_DIV: case TC_OP_REM:
+    case TC_OP_MAX: case TC_OP_MIN: case TC_OP_AND: case TC_OP_OR: case TC_OP_XOR:
+    case TC_OP_SHL: case TC_OP_SHR: case TC_OP_EQ: case TC_OP_NE: case TC_OP_LT:
+    case TC_OP_LE: case TC_OP_GT: case TC_OP_GE: case TC_OP_NEG: case TC_OP_NOT:
+        for (uint32_t i = 0; i < op->noperands; i++)
+            if (!grid_expr(f, op->operands[i], out, de, depth + 1)) return false;
+        tc_sb_printf(out, " %s:%s", info->name, tc_dtype_name(op->operands[0]->type->dtype));
+        return true;
+    case TC_OP_SELECT:
+        for (uint32_t i = 0; i < 3; i++)
+            if (!grid_expr(f, op->operands[i], out, de, depth + 1)) return false;
+        tc_sb_puts(out, " select");
+        return true;
+    case TC_OP_CAST:
+        if (!grid_expr(f, op->operands[0], out, de, depth + 1)) return false;
+        tc_sb_printf(out, " cast:%s", tc_dtype_name(t->dtype));
+        return true;
+    default:
+        break;
+    }
+unsupported:
+    tc_error(de, TC_E_GRID, v->def ? v->def->loc : f->loc,
+             "the grid of kernel '%s' uses '%s', which the runtime cannot evaluate", f->name,
+             v->def ? tc_op_info(v->def->opc)->name : "a value");
+    return false;
+}
+
+bool tc_signature_emit(const TcIrFunc *f, uint64_t scratch_bytes, TcStrBuf *out, TcDiagEngine *de)
+{
+    tc_sb_printf(out, "tilec-signature 1\nkernel %s\nwarps %d\nscratch %llu\n", f->name, f->warps,
+                 (unsigned long long)scratch_bytes);
+    for (uint32_t i = 0; i < f->consts.len; i++) {
+        const TcIrConst *c = &f->consts.data[i];
+        switch (c->kind) {
+        case TC_CONST_INT: tc_sb_printf(out, "const %s int %lld\n", c->name, (long long)c->ival); break;
+        case TC_CONST_BOOL: tc_sb_printf(out, "const %s bool %s\n", c->name, c->ival ? "true" : "false"); break;
+        case TC_CONST_FLOAT:
+            tc_sb_printf(out, "const %s float ", c->name);
+            tc_sb_double(out, c->fval);
+            tc_sb_putc(out, '\n');
+            break;
+        case TC_CONST_DTYPE: tc_sb_printf(out, "const %s dtype %s\n", c->name, tc_dtype_name(c->dtype)); break;
+        }
+    }
+    for (uint32_t i = 0; i < f->nparams; i++) {
+        const TcIrValue *p = tc_ir_func_param(f, i);
+        const TcType *t = p->type;
+        const char *name = p->name ? p->name : "arg";
+        if (t->kind == TC_TY_TENSOR) {
+            tc_sb_printf(out, "param %s tensor %s %s%s %u", name, tc_dtype_name(t->dtype), access_name(t->flags),
+                         t->flags & TC_TENSOR_STRIDED ? ",strided" : "", t->rank);
+            for (uint32_t d = 0; d < t->rank; d++) {
+                if (t->dims[d].sym) tc_sb_printf(out, " %s", t->dims[d].sym);
+                else tc_sb_printf(out, " %lld", (long long)t->dims[d].value);
+            }
+            tc_sb_putc(out, '\n');
+        } else {
+            tc_sb_printf(out, "param %s scalar %s\n", name, tc_dtype_name(t->dtype));
+        }
+    }
+    for (uint32_t k = 0; k < f->nsizes; k++) tc_sb_printf(out, "size %s\n", tc_ir_func_size(f, k)->name);
+    const TcIrOp *y = tc_ir_block_terminator(f->grid);
+    if (!y || y->noperands < 1 || y->noperands > 3) {
+        tc_error(de, TC_E_GRID, f->loc, "kernel '%s' has no grid", f->name);
+        return false;
+    }
+    tc_sb_printf(out, "grid %u\n", y->noperands);
+    for (uint32_t a = 0; a < y->noperands; a++) {
+        tc_sb_puts(out, "axis");
+        if (!grid_expr(f, y->operands[a], out, de, 0)) return false;
+        tc_sb_putc(out, '\n');
+    }
+    tc_sb_puts(out, "end\n");
+    return true;
+}
