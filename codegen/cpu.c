@@ -25,6 +25,7 @@
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -264,6 +265,68 @@ static void loop_end(Cg *c, Loop *l)
     LLVMPositionBuilderAtEnd(c->b, l->exit);
 }
 
+/* ------------------------------------------------ vectorizable math */
+
+/* Horner evaluation of c[0] + c[1] z + ... in f32. */
+static LLVMValueRef poly(Cg *c, LLVMValueRef z, const double *k, int n)
+{
+    LLVMValueRef r = LLVMConstReal(c->t_f32, k[n - 1]);
+    for (int i = n - 2; i >= 0; i--)
+        r = LLVMBuildFAdd(c->b, LLVMBuildFMul(c->b, r, z, ""), LLVMConstReal(c->t_f32, k[i]), "");
+    return r;
+}
+
+/*
+ * tanh in f32 without a library call, so loops over it vectorize: an odd
+ * polynomial (Cephes' tanhf coefficients) for |x| < 0.625, where
+ * 1 - 2/(e^2|x| + 1) would cancel, and (1 - t)/(1 + t) with t = e^-2|x|
+ * elsewhere, with the sign of x restored. Accuracy: docs/cpu.md.
+ */
+static LLVMValueRef emit_tanh_f32(Cg *c, LLVMValueRef x)
+{
+    static const double p[] = {-3.33332819422e-1, 1.33314422036e-1, -5.37397155531e-2, 2.06390887954e-2,
+                               -5.70498872745e-3};
+    LLVMTypeRef t = c->t_f32;
+    LLVMValueRef ax = call_intrinsic(c, "llvm.fabs", &t, 1, &x, 1);
+    LLVMValueRef z = LLVMBuildFMul(c->b, x, x, "");
+    LLVMValueRef small = LLVMBuildFAdd(c->b, x, LLVMBuildFMul(c->b, LLVMBuildFMul(c->b, poly(c, z, p, 5), z, ""), x, ""), "");
+    LLVMValueRef m2 = LLVMBuildFMul(c->b, ax, LLVMConstReal(t, -2.0), "");
+    LLVMValueRef e = call_intrinsic(c, "llvm.exp", &t, 1, &m2, 1);
+    LLVMValueRef one = LLVMConstReal(t, 1.0);
+    LLVMValueRef big = LLVMBuildFDiv(c->b, LLVMBuildFSub(c->b, one, e, ""), LLVMBuildFAdd(c->b, one, e, ""), "");
+    LLVMValueRef args[2] = {big, x};
+    big = call_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
+    LLVMValueRef is_small = LLVMBuildFCmp(c->b, LLVMRealOLT, ax, LLVMConstReal(t, 0.625), "");
+    return LLVMBuildSelect(c->b, is_small, small, big, "");
+}
+
+/*
+ * erf in f32 without a library call: the odd Maclaurin series to x^13 for
+ * |x| < 0.5, and Abramowitz & Stegun 7.1.26,
+ * 1 - (a1 t + ... + a5 t^5) e^-x^2 with t = 1/(1 + 0.3275911|x|), elsewhere,
+ * with the sign of x restored. Accuracy: docs/cpu.md.
+ */
+static LLVMValueRef emit_erf_f32(Cg *c, LLVMValueRef x)
+{
+    static const double series[] = {1.1283791670955126, -0.37612638903183754, 0.11283791670955126,
+                                    -0.026866170645131252, 0.0052239776254421878, -0.00085483270234508528,
+                                    0.00012055332981789664};
+    static const double as[] = {0.0, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429};
+    LLVMTypeRef t = c->t_f32;
+    LLVMValueRef ax = call_intrinsic(c, "llvm.fabs", &t, 1, &x, 1);
+    LLVMValueRef z = LLVMBuildFMul(c->b, x, x, "");
+    LLVMValueRef small = LLVMBuildFMul(c->b, x, poly(c, z, series, 7), "");
+    LLVMValueRef one = LLVMConstReal(t, 1.0);
+    LLVMValueRef tt = LLVMBuildFDiv(c->b, one, LLVMBuildFAdd(c->b, one, LLVMBuildFMul(c->b, ax, LLVMConstReal(t, 0.3275911), ""), ""), "");
+    LLVMValueRef nz = LLVMBuildFNeg(c->b, z, "");
+    LLVMValueRef e = call_intrinsic(c, "llvm.exp", &t, 1, &nz, 1);
+    LLVMValueRef big = LLVMBuildFSub(c->b, one, LLVMBuildFMul(c->b, poly(c, tt, as, 6), e, ""), "");
+    LLVMValueRef args[2] = {big, x};
+    big = call_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
+    LLVMValueRef is_small = LLVMBuildFCmp(c->b, LLVMRealOLT, ax, LLVMConstReal(t, 0.5), "");
+    return LLVMBuildSelect(c->b, is_small, small, big, "");
+}
+
 /* ------------------------------------------------------ element ops */
 
 /* Divisor that cannot trap: 1 where b == 0 or (signed) a == MIN && b == -1. */
@@ -311,14 +374,15 @@ static LLVMValueRef emit_elem(Cg *c, TcOpcode opc, TcDtype dt, LLVMValueRef a, L
         case TC_OP_SQRT: return call_intrinsic(c, "llvm.sqrt", &t, 1, &a, 1);
         case TC_OP_RSQRT:
             return LLVMBuildFDiv(b, LLVMConstReal(t, 1.0), call_intrinsic(c, "llvm.sqrt", &t, 1, &a, 1), "");
-        case TC_OP_EXP: return call_libm(c, f64 ? "exp" : "expf", t, a);
-        case TC_OP_EXP2: return call_libm(c, f64 ? "exp2" : "exp2f", t, a);
-        case TC_OP_LOG: return call_libm(c, f64 ? "log" : "logf", t, a);
-        case TC_OP_LOG2: return call_libm(c, f64 ? "log2" : "log2f", t, a);
-        case TC_OP_TANH: return call_libm(c, f64 ? "tanh" : "tanhf", t, a);
-        case TC_OP_ERF: return call_libm(c, f64 ? "erf" : "erff", t, a);
+        case TC_OP_EXP: return call_intrinsic(c, "llvm.exp", &t, 1, &a, 1);
+        case TC_OP_EXP2: return call_intrinsic(c, "llvm.exp2", &t, 1, &a, 1);
+        case TC_OP_LOG: return call_intrinsic(c, "llvm.log", &t, 1, &a, 1);
+        case TC_OP_LOG2: return call_intrinsic(c, "llvm.log2", &t, 1, &a, 1);
+        case TC_OP_TANH: return f64 ? call_libm(c, "tanh", t, a) : emit_tanh_f32(c, a);
+        case TC_OP_ERF: return f64 ? call_libm(c, "erf", t, a) : emit_erf_f32(c, a);
         case TC_OP_SIGMOID: {
-            LLVMValueRef e = call_libm(c, f64 ? "exp" : "expf", t, LLVMBuildFNeg(b, a, ""));
+            LLVMValueRef na = LLVMBuildFNeg(b, a, "");
+            LLVMValueRef e = call_intrinsic(c, "llvm.exp", &t, 1, &na, 1);
             LLVMValueRef one = LLVMConstReal(t, 1.0);
             return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, e, ""), "");
         }
@@ -719,18 +783,32 @@ static void emit_reduce(Cg *c, const TcIrOp *op)
     LLVMValueRef i = loop_begin(c, &li, ci64(c, 0), ci64(c, outer * inner));
     tile_store(c, dt, dst, i, init);
     loop_end(c, &li);
+    /* loops (outer o, reduced k, inner j), or (k, o) when the reduced axis is
+     * the last one, so the innermost loop always runs over outputs */
     Loop lo, lk, lj;
-    LLVMValueRef o = loop_begin(c, &lo, ci64(c, 0), ci64(c, outer));
-    LLVMValueRef k = loop_begin(c, &lk, ci64(c, 0), ci64(c, n));
-    LLVMValueRef j = loop_begin(c, &lj, ci64(c, 0), ci64(c, inner));
+    LLVMValueRef o, k, j;
+    if (inner == 1) {
+        k = loop_begin(c, &lk, ci64(c, 0), ci64(c, n));
+        o = loop_begin(c, &lo, ci64(c, 0), ci64(c, outer));
+        j = ci64(c, 0);
+    } else {
+        o = loop_begin(c, &lo, ci64(c, 0), ci64(c, outer));
+        k = loop_begin(c, &lk, ci64(c, 0), ci64(c, n));
+        j = loop_begin(c, &lj, ci64(c, 0), ci64(c, inner));
+    }
     LLVMValueRef di = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, ci64(c, inner), ""), j, "");
     LLVMValueRef si = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, ci64(c, n), ""), k, ""),
                                                       ci64(c, inner), ""), j, "");
     LLVMValueRef acc = emit_elem(c, eop, dt, tile_load(c, dt, dst, di), tile_load(c, dt, src, si));
     tile_store(c, dt, dst, di, acc);
-    loop_end(c, &lj);
-    loop_end(c, &lk);
-    loop_end(c, &lo);
+    if (inner == 1) {
+        loop_end(c, &lo);
+        loop_end(c, &lk);
+    } else {
+        loop_end(c, &lj);
+        loop_end(c, &lk);
+        loop_end(c, &lo);
+    }
 }
 
 /*
@@ -1298,6 +1376,11 @@ static void init_llvm(void)
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
     LLVMInitializeNativeAsmParser();
+#if defined(__x86_64__) && defined(__GLIBC__)
+    /* Loops over exp and log vectorize into glibc's libmvec (-lmvec). */
+    const char *argv[] = {"tilec", "-vector-library=LIBMVEC-X86"};
+    LLVMParseCommandLineOptions(2, argv, NULL);
+#endif
     llvm_initialized = true;
 }
 

@@ -55,9 +55,11 @@ void tc_cpu_emit_header(const TcIrModule *m, const char *guard, TcStrBuf *out)
     tc_sb_printf(out, "    };\n    return tilec_module_load_cpu(rt, kernels, %u, out);\n}\n", m->funcs.len);
     for (uint32_t i = 0; i < m->funcs.len; i++) {
         const TcIrFunc *f = m->funcs.data[i];
+        /* 'kernel' is a keyword of the language, so no parameter has that name */
+        const char *handle = "kernel";
         tc_sb_printf(out, "\n/* Checks the arguments against kernel %s's signature, computes its grid and runs it. */\n"
-                          "static inline tilec_status tilec_launch_%s(tilec_kernel *k",
-                     f->name, f->name);
+                          "static inline tilec_status tilec_launch_%s(tilec_kernel *%s",
+                     f->name, f->name, handle);
         for (uint32_t p = 0; p < f->nparams; p++) {
             const TcIrValue *v = tc_ir_func_param(f, p);
             if (v->type->kind == TC_TY_TENSOR) tc_sb_printf(out, ", const tilec_tensor *%s", v->name);
@@ -73,7 +75,7 @@ void tc_cpu_emit_header(const TcIrModule *m, const char *guard, TcStrBuf *out)
             else
                 tc_sb_printf(out, "    args[%u].kind = TILEC_ARG_INT;\n    args[%u].i = (int64_t)%s;\n", p, p, v->name);
         }
-        tc_sb_printf(out, "    return tilec_kernel_launch(k, args, %u);\n}\n", f->nparams);
+        tc_sb_printf(out, "    return tilec_kernel_launch(%s, args, %u);\n}\n", handle, f->nparams);
     }
     tc_sb_printf(out, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }

@@ -14,6 +14,7 @@
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,17 @@ bool tc_jit_compile(TcIrModule *m, const TcCpuOptions *opt, TcDiagEngine *de, Tc
         LLVMOrcDisposeThreadSafeContext(tsc);
         goto done;
     }
+#if defined(__x86_64__) && defined(__GLIBC__)
+    /* the vectorized exp/log the kernels call (cpu.c) live in libmvec; load it
+     * so the process symbol search below finds them */
+    if (!dlopen("libmvec.so.1", RTLD_NOW | RTLD_GLOBAL)) {
+        tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "cannot load glibc's libmvec.so.1 for vectorized math: %s", dlerror());
+        ok = false;
+        LLVMDisposeModule(mod);
+        LLVMOrcDisposeThreadSafeContext(tsc);
+        goto done;
+    }
+#endif
     LLVMOrcDefinitionGeneratorRef gen;
     e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(j->jit), NULL, NULL);
     if (e) {
