@@ -42,12 +42,25 @@ typedef struct CgTensor {
     bool unit_inner;                   /* innermost stride known to be 1 */
 } CgTensor;
 
-/* A buffer in scratch memory owned by one live tile. */
+/* A buffer in scratch memory. Buffers never overlap; one is reused whole by
+ * a later tile of the same size once its owner is dead. */
 typedef struct Slot {
     uint64_t off, size;
-    uint32_t owner; /* value id */
-    uint32_t end;   /* last position the owner is live at */
+    uint32_t owner;        /* value id of the tile living in it, or UINT32_MAX */
+    uint32_t end;          /* last position the owner is live at */
+    LLVMMetadataRef scope; /* alias scope of the buffer */
 } Slot;
+
+/* A memory access to a buffer, given alias metadata once all buffers are known. */
+typedef struct Access_ {
+    LLVMValueRef inst;
+    uint32_t slot;
+} SlotAccess;
+
+typedef struct PtrSlot {
+    LLVMValueRef ptr;
+    uint32_t slot;
+} PtrSlot;
 
 /* Position bookkeeping for region ops (loops and ifs) during liveness. */
 typedef struct RegionRec {
@@ -67,15 +80,17 @@ typedef struct Cg {
     /* per value id */
     LLVMValueRef *val;      /* scalar value, or tile base pointer */
     CgTensor **tens;        /* tensors */
-    uint64_t *slot_off;     /* tiles: scratch offset */
+    uint32_t *slot_of;      /* tiles: index into slots */
     uint32_t *defpos, *endpos, *cross;
     /* liveness walk */
     TC_VEC(RegionRec) regions;
     TC_VEC(uint32_t) rstack;
     uint32_t pos;           /* position counter */
     uint32_t region_seq;    /* region op counter (same order in both walks) */
-    /* slot allocation */
-    TC_VEC(Slot) live;
+    /* buffers */
+    TC_VEC(Slot) slots;
+    TC_VEC(PtrSlot) ptrs;        /* buffer base pointers built so far */
+    TC_VEC(SlotAccess) accesses; /* loads and stores to tag with alias metadata */
     uint64_t scratch_bytes;
     TcArena *arena;
     uint32_t vl;            /* f32 lanes of the widest vector register (4, 8 or 16) */
@@ -202,12 +217,15 @@ static void mem_store(Cg *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr)
     LLVMBuildStore(c->b, v, ptr);
 }
 
+static void note_access(Cg *c, LLVMValueRef inst, LLVMValueRef base);
+
 /* Tile element i (i64) of a buffer as an SSA value, and back. */
 static LLVMValueRef tile_load(Cg *c, TcDtype dt, LLVMValueRef base, LLVMValueRef i)
 {
     LLVMTypeRef st = storage_type(c, dt);
     LLVMValueRef p = LLVMBuildGEP2(c->b, st, base, &i, 1, "");
     LLVMValueRef v = LLVMBuildLoad2(c->b, st, p, "");
+    note_access(c, v, base);
     return dt == TC_BOOL ? LLVMBuildTrunc(c->b, v, c->t_i1, "") : v;
 }
 
@@ -216,7 +234,7 @@ static void tile_store(Cg *c, TcDtype dt, LLVMValueRef base, LLVMValueRef i, LLV
     LLVMTypeRef st = storage_type(c, dt);
     LLVMValueRef p = LLVMBuildGEP2(c->b, st, base, &i, 1, "");
     if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->t_i8, "");
-    LLVMBuildStore(c->b, v, p);
+    note_access(c, LLVMBuildStore(c->b, v, p), base);
 }
 
 /* A stack variable in the entry block (promoted to registers by mem2reg). */
@@ -556,37 +574,22 @@ static void compute_liveness(Cg *c)
 
 /* ---------------------------------------------------- scratch slots */
 
-static void expire(Cg *c, uint32_t p)
+/* A free buffer of exactly `size` bytes at position p, or a new one. */
+static uint32_t get_slot(Cg *c, uint64_t size, uint32_t p)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < c->live.len; i++)
-        if (c->live.data[i].end >= p) c->live.data[n++] = c->live.data[i];
-    c->live.len = n;
+    for (uint32_t i = 0; i < c->slots.len; i++)
+        if (c->slots.data[i].size == size && c->slots.data[i].end < p) return i;
+    Slot sl = {c->scratch_bytes, size, UINT32_MAX, 0, NULL};
+    c->scratch_bytes += size;
+    TC_VEC_PUSH(c->arena, c->slots, sl);
+    return c->slots.len - 1;
 }
 
-static void claim(Cg *c, const TcIrValue *v, uint64_t off, uint64_t size)
+static void own(Cg *c, uint32_t slot, const TcIrValue *v)
 {
-    Slot s = {off, size, v->id, c->endpos[v->id]};
-    TC_VEC_PUSH(c->arena, c->live, s);
-    c->slot_off[v->id] = off;
-    if (off + size > c->scratch_bytes) c->scratch_bytes = off + size;
-}
-
-/* Lowest offset where `size` bytes overlap no live slot. */
-static uint64_t first_fit(Cg *c, uint64_t size)
-{
-    uint64_t off = 0;
-    for (bool moved = true; moved;) {
-        moved = false;
-        for (uint32_t i = 0; i < c->live.len; i++) {
-            const Slot *s = &c->live.data[i];
-            if (off < s->off + s->size && s->off < off + size) {
-                off = align64(s->off + s->size);
-                moved = true;
-            }
-        }
-    }
-    return off;
+    c->slots.data[slot].owner = v->id;
+    c->slots.data[slot].end = c->endpos[v->id];
+    c->slot_of[v->id] = slot;
 }
 
 /* Gives tile v a buffer at position p, taking over the buffer of a hint
@@ -597,23 +600,65 @@ static void alloc_tile(Cg *c, const TcIrValue *v, uint32_t p, TcIrValue *const *
     for (uint32_t h = 0; h < nhints; h++) {
         const TcIrValue *o = hints[h];
         if (!o || o->type->kind != TC_TY_TILE || c->endpos[o->id] != p) continue;
-        for (uint32_t i = 0; i < c->live.len; i++) {
-            Slot *s = &c->live.data[i];
-            if (s->owner == o->id && s->size == size) {
-                s->owner = v->id;
-                s->end = c->endpos[v->id];
-                c->slot_off[v->id] = s->off;
-                return;
-            }
+        Slot *sl = &c->slots.data[c->slot_of[o->id]];
+        if (sl->owner == o->id && sl->size == size) {
+            own(c, c->slot_of[o->id], v);
+            return;
         }
     }
-    claim(c, v, first_fit(c, size), size);
+    own(c, get_slot(c, size, p), v);
 }
 
-static LLVMValueRef slot_ptr(Cg *c, uint64_t off)
+static LLVMValueRef slot_ptr(Cg *c, uint32_t slot)
 {
-    LLVMValueRef o = ci64(c, (int64_t)off);
-    return LLVMBuildGEP2(c->b, c->t_i8, c->p_scratch, &o, 1, "");
+    LLVMValueRef o = ci64(c, (int64_t)c->slots.data[slot].off);
+    LLVMValueRef p = LLVMBuildGEP2(c->b, c->t_i8, c->p_scratch, &o, 1, "");
+    PtrSlot ps = {p, slot};
+    TC_VEC_PUSH(c->arena, c->ptrs, ps);
+    return p;
+}
+
+/* Records that inst accesses the buffer `base` points to (if it is one). */
+static void note_access(Cg *c, LLVMValueRef inst, LLVMValueRef base)
+{
+    for (uint32_t i = c->ptrs.len; i-- > 0;)
+        if (c->ptrs.data[i].ptr == base) {
+            SlotAccess a = {inst, c->ptrs.data[i].slot};
+            TC_VEC_PUSH(c->arena, c->accesses, a);
+            return;
+        }
+}
+
+/* Tags every recorded access with its buffer's alias scope and the others'
+ * as noalias: distinct buffers never overlap, which lets loops that read one
+ * tile and write another vectorize without runtime checks. */
+static void tag_accesses(Cg *c)
+{
+    if (c->slots.len < 2) return;
+    LLVMMetadataRef dname = LLVMMDStringInContext2(c->ctx, "tilec.scratch", 13);
+    LLVMMetadataRef domain = LLVMMDNodeInContext2(c->ctx, &dname, 1);
+    char buf[64];
+    for (uint32_t i = 0; i < c->slots.len; i++) {
+        int n = snprintf(buf, sizeof buf, "tilec.%s.buf%u", c->f->name, i);
+        LLVMMetadataRef ops[2] = {LLVMMDStringInContext2(c->ctx, buf, (size_t)n), domain};
+        c->slots.data[i].scope = LLVMMDNodeInContext2(c->ctx, ops, 2);
+    }
+    unsigned k_scope = LLVMGetMDKindIDInContext(c->ctx, "alias.scope", 11);
+    unsigned k_noalias = LLVMGetMDKindIDInContext(c->ctx, "noalias", 7);
+    LLVMMetadataRef *others = tc_arena_alloc(c->arena, c->slots.len * sizeof *others);
+    LLVMValueRef *scope_md = tc_arena_alloc(c->arena, c->slots.len * sizeof *scope_md);
+    LLVMValueRef *noalias_md = tc_arena_alloc(c->arena, c->slots.len * sizeof *noalias_md);
+    for (uint32_t i = 0; i < c->slots.len; i++) {
+        uint32_t n = 0;
+        for (uint32_t j = 0; j < c->slots.len; j++)
+            if (j != i) others[n++] = c->slots.data[j].scope;
+        scope_md[i] = LLVMMetadataAsValue(c->ctx, LLVMMDNodeInContext2(c->ctx, &c->slots.data[i].scope, 1));
+        noalias_md[i] = LLVMMetadataAsValue(c->ctx, LLVMMDNodeInContext2(c->ctx, others, n));
+    }
+    for (uint32_t i = 0; i < c->accesses.len; i++) {
+        LLVMSetMetadata(c->accesses.data[i].inst, k_scope, scope_md[c->accesses.data[i].slot]);
+        LLVMSetMetadata(c->accesses.data[i].inst, k_noalias, noalias_md[c->accesses.data[i].slot]);
+    }
 }
 
 static void copy_bytes(Cg *c, const TcType *t, LLVMValueRef dst, LLVMValueRef src)
@@ -625,7 +670,7 @@ static void copy_bytes(Cg *c, const TcType *t, LLVMValueRef dst, LLVMValueRef sr
 /* Copies tile value src into tile value dst's buffer unless they share it. */
 static void copy_tile(Cg *c, const TcIrValue *dst, const TcIrValue *src)
 {
-    if (c->slot_off[dst->id] == c->slot_off[src->id]) return;
+    if (c->slot_of[dst->id] == c->slot_of[src->id]) return;
     copy_bytes(c, dst->type, c->val[dst->id], c->val[src->id]);
 }
 
@@ -841,6 +886,7 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
             rp[i * nv + j] = LLVMBuildGEP2(c->b, st, R, &e, 1, "");
             acc0[i * nv + j] = LLVMBuildLoad2(c->b, vt, rp[i * nv + j], "");
             LLVMSetAlignment(acc0[i * nv + j], 4);
+            note_access(c, acc0[i * nv + j], R);
         }
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
     LLVMBasicBlockRef kh = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "dot.k");
@@ -860,10 +906,12 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
         LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), LLVMBuildAdd(c->b, n0, ci64(c, (int64_t)j * vl), ""), "");
         bv[j] = LLVMBuildLoad2(c->b, vt, LLVMBuildGEP2(c->b, st, B, &e, 1, ""), "");
         LLVMSetAlignment(bv[j], 4);
+        note_access(c, bv[j], B);
     }
     for (uint32_t i = 0; i < mr; i++) {
         LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, m0, ci64(c, i), ""), ci64(c, K), ""), k, "");
         LLVMValueRef a = LLVMBuildLoad2(c->b, st, LLVMBuildGEP2(c->b, st, A, &e, 1, ""), "");
+        note_access(c, a, A);
         LLVMValueRef av = LLVMBuildInsertElement(c->b, LLVMGetUndef(vt), a, ci32(c, 0), "");
         LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(c->t_i32, vl));
         av = LLVMBuildShuffleVector(c->b, av, LLVMGetUndef(vt), zeros, "");
@@ -886,6 +934,7 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
     for (uint32_t q = 0; q < mr * nv; q++) {
         LLVMValueRef s = LLVMBuildStore(c->b, accn[q], rp[q]);
         LLVMSetAlignment(s, 4);
+        note_access(c, s, R);
     }
     loop_end(c, &ln);
     loop_end(c, &lm);
@@ -1071,10 +1120,10 @@ static void parallel_copy(Cg *c, const TcIrOp *y, TcIrValue *const *dsts, uint32
     bool hazard = false;
     for (uint32_t i = 0; i < n && !hazard; i++) {
         const TcIrValue *s = y->operands[i];
-        if (s->type->kind != TC_TY_TILE || c->slot_off[s->id] == c->slot_off[dsts[i]->id]) continue;
+        if (s->type->kind != TC_TY_TILE || c->slot_of[s->id] == c->slot_of[dsts[i]->id]) continue;
         for (uint32_t j = 0; j < n; j++)
-            if (j != i && dsts[j]->type->kind == TC_TY_TILE && c->slot_off[dsts[j]->id] == c->slot_off[s->id] &&
-                c->slot_off[y->operands[j]->id] != c->slot_off[dsts[j]->id])
+            if (j != i && dsts[j]->type->kind == TC_TY_TILE && c->slot_of[dsts[j]->id] == c->slot_of[s->id] &&
+                c->slot_of[y->operands[j]->id] != c->slot_of[dsts[j]->id])
                 hazard = true;
     }
     LLVMValueRef *tmp = tc_arena_alloc(c->arena, (n + 1) * sizeof *tmp);
@@ -1083,12 +1132,10 @@ static void parallel_copy(Cg *c, const TcIrOp *y, TcIrValue *const *dsts, uint32
         if (s->type->kind != TC_TY_TILE) continue;
         tmp[i] = V(c, s);
         if (hazard) {
-            uint64_t size = tile_bytes(s->type);
-            uint64_t off = first_fit(c, size);
-            Slot sl = {off, size, UINT32_MAX, p};
-            TC_VEC_PUSH(c->arena, c->live, sl);
-            if (off + size > c->scratch_bytes) c->scratch_bytes = off + size;
-            tmp[i] = slot_ptr(c, off);
+            uint32_t t = get_slot(c, tile_bytes(s->type), p);
+            c->slots.data[t].owner = UINT32_MAX;
+            c->slots.data[t].end = p;
+            tmp[i] = slot_ptr(c, t);
             copy_bytes(c, s->type, tmp[i], V(c, s));
         }
     }
@@ -1112,7 +1159,7 @@ static void emit_for(Cg *c, const TcIrOp *op, uint32_t p)
         TcIrValue *arg = body->args[i + 1], *init = op->operands[3 + i];
         if (arg->type->kind != TC_TY_TILE) continue;
         alloc_tile(c, arg, p, &init, 1);
-        c->val[arg->id] = slot_ptr(c, c->slot_off[arg->id]);
+        c->val[arg->id] = slot_ptr(c, c->slot_of[arg->id]);
         copy_tile(c, arg, init);
     }
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
@@ -1163,12 +1210,11 @@ static void emit_for(Cg *c, const TcIrOp *op, uint32_t p)
         c->val[res->id] = out;
     }
     /* the results keep the carried buffers */
-    uint32_t exitp = c->pos++;
-    expire(c, exitp);
+    c->pos++;
     for (uint32_t i = 0; i < nc; i++) {
         TcIrValue *arg = body->args[i + 1], *res = op->results[i];
         if (arg->type->kind != TC_TY_TILE) continue;
-        claim(c, res, c->slot_off[arg->id], tile_bytes(res->type));
+        own(c, c->slot_of[arg->id], res);
         c->val[res->id] = V(c, arg);
     }
 }
@@ -1179,8 +1225,8 @@ static void emit_if(Cg *c, const TcIrOp *op, uint32_t p)
     for (uint32_t i = 0; i < nr; i++) {
         TcIrValue *res = op->results[i];
         if (res->type->kind != TC_TY_TILE) continue;
-        claim(c, res, first_fit(c, tile_bytes(res->type)), tile_bytes(res->type));
-        c->val[res->id] = slot_ptr(c, c->slot_off[res->id]);
+        own(c, get_slot(c, tile_bytes(res->type), p), res);
+        c->val[res->id] = slot_ptr(c, c->slot_of[res->id]);
     }
     LLVMBasicBlockRef arms[2] = {LLVMAppendBasicBlockInContext(c->ctx, c->fn, "then"),
                                  LLVMAppendBasicBlockInContext(c->ctx, c->fn, "else")};
@@ -1208,9 +1254,7 @@ static void emit_if(Cg *c, const TcIrOp *op, uint32_t p)
         LLVMAddIncoming(phi, inc, ends, 2);
         c->val[op->results[i]->id] = phi;
     }
-    uint32_t exitp = c->pos++;
-    expire(c, exitp);
-    (void)p;
+    c->pos++;
 }
 
 /* Allocates the result buffer of an ordinary op, in place where allowed. */
@@ -1227,13 +1271,12 @@ static void alloc_result(Cg *c, const TcIrOp *op, uint32_t p)
     }
     const TcIrValue *r = op->results[0];
     alloc_tile(c, r, p, hints, nh);
-    c->val[r->id] = slot_ptr(c, c->slot_off[r->id]);
+    c->val[r->id] = slot_ptr(c, c->slot_of[r->id]);
 }
 
 static void emit_op(Cg *c, const TcIrOp *op)
 {
     uint32_t p = c->pos++;
-    expire(c, p);
     switch (op->opc) {
     case TC_OP_FOR: emit_for(c, op, p); return;
     case TC_OP_IF: emit_if(c, op, p); return;
@@ -1297,8 +1340,8 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     uint32_t n = f->nvalues + 1;
     c->val = tc_arena_alloc(c->arena, n * sizeof *c->val);
     c->tens = tc_arena_alloc(c->arena, n * sizeof *c->tens);
-    c->slot_off = tc_arena_alloc(c->arena, n * sizeof *c->slot_off);
-    c->regions.len = c->rstack.len = c->live.len = 0;
+    c->slot_of = tc_arena_alloc(c->arena, n * sizeof *c->slot_of);
+    c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;
     compute_liveness(c);
 
@@ -1345,6 +1388,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     const TcIrOp *y = NULL;
     emit_block(c, f->body, &y);
     LLVMBuildRetVoid(c->b);
+    tag_accesses(c);
 
     tc_signature_emit(f, align64(c->scratch_bytes), sig, c->de);
 }
