@@ -86,13 +86,53 @@ typedef struct tilec_runtime_options {
 } tilec_runtime_options;
 
 tilec_status tilec_runtime_create(const tilec_runtime_options *opt, tilec_runtime **out);
+/* tilec_runtime_create on GPU device number `device` (0 for the CPU
+ * backend). When it fails, and message is not NULL, why is written there
+ * (NUL-terminated, truncated to message_cap bytes): there is no runtime yet
+ * to keep the message on. The CUDA backend finds the driver through
+ * TILEC_CUDA_LIBRARY (a path) if set, else libcuda.so.1, else libcuda.so. */
+tilec_status tilec_runtime_create_ex(const tilec_runtime_options *opt, int32_t device, tilec_runtime **out,
+                                     char *message, size_t message_cap);
 void tilec_runtime_destroy(tilec_runtime *rt);
 /* The message of the last failed call made on rt (or on a module or kernel
  * of rt); "" after a success. Valid until the next call on rt. */
 const char *tilec_runtime_message(const tilec_runtime *rt);
 const char *tilec_status_name(tilec_status s);
-/* Worker threads the CPU backend uses. */
+/* Worker threads the CPU backend uses; 0 for a GPU backend. */
 int32_t tilec_runtime_num_threads(const tilec_runtime *rt);
+/* Waits until everything queued on the device is done (GPU launches are
+ * asynchronous); reports a failure the device hit meanwhile. Nothing to wait
+ * for on the CPU backend. */
+tilec_status tilec_runtime_synchronize(tilec_runtime *rt);
+
+/* What the runtime's device is. */
+typedef struct tilec_device_props {
+    size_t size;                  /* sizeof(tilec_device_props), set by the caller: lets the struct grow */
+    char name[256];               /* the driver's device name; "cpu" on the CPU backend */
+    int32_t cc_major, cc_minor;   /* compute capability; 0.0 on the CPU backend */
+    int32_t warp_size;            /* threads per warp; 1 on the CPU backend */
+    int32_t max_threads_per_block;
+    int32_t max_shared_per_block; /* bytes of shared memory a block gets without opt-in; 0 on the CPU */
+    int32_t max_shared_optin;     /* bytes a kernel may opt in to (dynamic shared memory above 48 KiB) */
+    int32_t multiprocessors;      /* streaming multiprocessors; the worker threads on the CPU */
+} tilec_device_props;
+
+/* Fills the first out->size bytes of *out (out->size itself is kept). */
+tilec_status tilec_device_info(tilec_runtime *rt, tilec_device_props *out);
+
+/* ------------------------------------------------------ device memory */
+
+/* Memory that kernels of rt's backend read and write: device memory on a GPU
+ * backend (the pointer is a device address: never dereference it on the
+ * host), ordinary host memory on the CPU backend, so code written against
+ * these calls runs on both. 0 bytes gives NULL; freeing NULL does nothing.
+ * A copy of 0 bytes does nothing; otherwise both pointers must be non-null. */
+tilec_status tilec_device_alloc(tilec_runtime *rt, size_t bytes, void **dptr);
+tilec_status tilec_device_free(tilec_runtime *rt, void *dptr);
+/* Host to device; waits until the copy is done. */
+tilec_status tilec_copy_to_device(tilec_runtime *rt, void *dst, const void *src, size_t bytes);
+/* Device to host; waits for earlier launches, then for the copy. */
+tilec_status tilec_copy_to_host(tilec_runtime *rt, void *dst, const void *src, size_t bytes);
 
 /* -------------------------------------------------------- CPU kernels */
 
@@ -109,6 +149,26 @@ int32_t tilec_runtime_num_threads(const tilec_runtime *rt);
 typedef void (*tilec_cpu_fn)(void *const *args, const int32_t *sizes, const int32_t *grid,
                              int32_t pid0, int32_t pid1, int32_t pid2, void *scratch);
 
+/*
+ * The parameters of a GPU kernel (CUDA, MUSA), in the order the compiled
+ * kernel declares them. For each signature param in order:
+ *
+ *   tensor:          data (a device pointer, 8 bytes), then sizes[0..rank)
+ *                    as int64, then strides[0..rank) as int64 (in elements);
+ *   integer/bool:    one int64;
+ *   float:           one double (the kernel converts it to the param's dtype);
+ *
+ * then the value of each size name of the signature, in order, as int32.
+ * The launch passes them CUDA-style: an array of pointers, one per value.
+ * The grid comes from the signature's program, one block per program
+ * instance; a block has warps (from the signature; 0 means 4) times the
+ * device's warp size threads, and `smem` bytes of dynamic shared memory.
+ */
+typedef struct tilec_gpu_kernel_desc {
+    const char *signature; /* signature text */
+    const char *entry;     /* the kernel's symbol in the image; NULL = the signature's kernel name */
+} tilec_gpu_kernel_desc;
+
 typedef struct tilec_cpu_kernel_desc {
     const char *signature; /* signature text */
     tilec_cpu_fn fn;
@@ -120,6 +180,12 @@ typedef struct tilec_cpu_kernel_desc {
  * TILEC_ERR_SIGNATURE and the message "kernel I: signature line N: ...". */
 tilec_status tilec_module_load_cpu(tilec_runtime *rt, const tilec_cpu_kernel_desc *kernels, size_t count,
                                    tilec_module **out);
+/* Makes a module from a GPU image: PTX text (NUL-terminated within
+ * image_bytes) or a cubin (an ELF image, image_bytes long) for the CUDA
+ * backend. Each kernel's entry must be in the image (else TILEC_ERR_NOT_FOUND).
+ * Signatures are checked as for tilec_module_load_cpu. */
+tilec_status tilec_module_load_gpu(tilec_runtime *rt, const void *image, size_t image_bytes,
+                                   const tilec_gpu_kernel_desc *kernels, size_t count, tilec_module **out);
 void tilec_module_destroy(tilec_module *m);
 tilec_status tilec_module_get_kernel(tilec_module *m, const char *name, tilec_kernel **out);
 
@@ -137,7 +203,10 @@ tilec_status tilec_kernel_param(const tilec_kernel *k, int32_t i, const char **n
  * unused axes 1, an extent <= 0 reported as 0: nothing would run) without
  * running anything. grid may be NULL. */
 tilec_status tilec_kernel_check(tilec_kernel *k, const tilec_arg *args, size_t nargs, int32_t grid[3]);
-/* Checks, computes the grid, runs every program instance and waits for them. */
+/* Checks, computes the grid, runs every program instance and waits for them.
+ * On a GPU backend tensor data are device pointers (tilec_device_alloc) and the
+ * launch is queued on the device: it returns once queued, and a later copy to
+ * the host or tilec_runtime_synchronize waits for it. */
 tilec_status tilec_kernel_launch(tilec_kernel *k, const tilec_arg *args, size_t nargs);
 
 /* ------------------------------------------------------ helpers */
@@ -155,6 +224,9 @@ tilec_tensor tilec_tensor_contiguous(void *data, int32_t dtype, int32_t rank, co
  *   kernel NAME
  *   warps N                                  (0 = target default)
  *   scratch BYTES                            (CPU scratch per program instance)
+ *   smem BYTES                               (optional, at most once; default 0:
+ *                                            GPU dynamic shared memory per block,
+ *                                            at most 16 MiB; the CPU ignores it)
  *   const NAME int|bool|float|dtype VALUE    (informative; any number)
  *   param NAME tensor DTYPE ACCESS RANK DIM...   ACCESS: in | out | inout, with
  *                                            ",strided" appended when allowed;

@@ -1,7 +1,8 @@
 /*
  * backend.h — the internal interface between the backend-independent part
  * of the runtime (runtime.c: handles, messages, signatures, argument checks,
- * the grid) and one backend (backend_cpu.c now; CUDA and MUSA drivers later).
+ * the grid) and one backend (backend_cpu.c, backend_cuda.c; MUSA later, as
+ * a copy of backend_cuda.c).
  *
  * A backend only loads code and runs a launch that runtime.c has already
  * checked: it never sees an argument that does not match the signature, a
@@ -21,11 +22,13 @@
 
 #define RT_MAX_THREADS 1024
 
-/* The code of one module as given to tilec_module_load_*. */
+/* The code of one module as given to tilec_module_load_*. Exactly one of
+ * cpu and gpu is set (when count > 0). */
 typedef struct rt_module_image {
     const tilec_cpu_kernel_desc *cpu; /* CPU: the kernels, count of them */
+    const tilec_gpu_kernel_desc *gpu; /* GPU backends: the kernels, count of them */
     size_t count;
-    const void *binary;               /* GPU backends: cubin / mubin image */
+    const void *binary;               /* GPU backends: PTX text / cubin / mubin image */
     size_t binary_size;
 } rt_module_image;
 
@@ -48,8 +51,9 @@ typedef struct rt_launch {
 
 typedef struct rt_backend {
     const char *name;
-    /* Makes the backend's state. opt is complete (every field set). */
-    tilec_status (*create)(const tilec_runtime_options *opt, void **state, char *msg, size_t msgcap);
+    /* Makes the backend's state. opt is complete (every field set); device >= 0
+     * is the device ordinal (GPU backends). */
+    tilec_status (*create)(const tilec_runtime_options *opt, int32_t device, void **state, char *msg, size_t msgcap);
     void (*destroy)(void *state);
     int32_t (*num_threads)(const void *state);
     /* Loads a module's code; *module is the backend's handle for it (may be NULL). */
@@ -58,10 +62,40 @@ typedef struct rt_backend {
     /* The handle of kernel `index` of the module (its signature is sig). */
     tilec_status (*kernel_get)(void *state, void *module, const rt_module_image *img, size_t index,
                                const rt_signature *sig, rt_kernel_handle *out, char *msg, size_t msgcap);
-    /* Runs every program instance of l and waits for all of them. */
+    /* Runs every program instance of l: the CPU waits for all of them, a GPU
+     * backend queues the launch on the device. */
     tilec_status (*launch)(void *state, const rt_launch *l, char *msg, size_t msgcap);
+    /* Waits for everything queued. */
+    tilec_status (*synchronize)(void *state, char *msg, size_t msgcap);
+    /* Fills every field of *out but size. */
+    tilec_status (*device_info)(void *state, tilec_device_props *out, char *msg, size_t msgcap);
+    /* Device memory; runtime.c has handled 0 bytes, NULL pointers and empty copies. */
+    tilec_status (*mem_alloc)(void *state, size_t bytes, void **dptr, char *msg, size_t msgcap);
+    tilec_status (*mem_free)(void *state, void *dptr, char *msg, size_t msgcap);
+    tilec_status (*copy_to_device)(void *state, void *dst, const void *src, size_t bytes, char *msg,
+                                   size_t msgcap);
+    tilec_status (*copy_to_host)(void *state, void *dst, const void *src, size_t bytes, char *msg, size_t msgcap);
 } rt_backend;
 
 extern const rt_backend rt_backend_cpu;
+extern const rt_backend rt_backend_cuda;
+
+/* ------------------------------------------------ shared by GPU backends */
+
+/* Kernel parameter values one GPU launch passes at most: a tensor gives
+ * 1 + 2 * rank, a scalar 1, each size 1 (the ABI in tilec_runtime.h). */
+#define RT_GPU_MAX_PARAMS (RT_MAX_PARAMS * (1 + 2 * TILEC_MAX_RANK) + RT_MAX_SIZES)
+/* Dynamic shared memory a block gets without opting in (CUDA and MUSA). */
+#define RT_GPU_DEFAULT_SMEM (48 * 1024)
+/* Warps per block when the signature says 0. */
+#define RT_GPU_DEFAULT_WARPS 4
+
+/* Fills params[] with pointers to each parameter value of l, in the GPU
+ * ABI's order (pointing into l's frame, which outlives the launch call);
+ * returns how many. params has RT_GPU_MAX_PARAMS slots. */
+int32_t rt_gpu_params(const rt_launch *l, void **params);
+/* Threads per block for sig on a device with warp_size: warps (0 means
+ * RT_GPU_DEFAULT_WARPS) times warp_size. */
+int64_t rt_gpu_block_threads(const rt_signature *sig, int32_t warp_size);
 
 #endif

@@ -15,6 +15,8 @@
  * scratch_cap bytes; launch grows all of them to the kernel's scratch bytes
  * before any instance runs, so a failed allocation leaves nothing half run.
  * `pending` counts the workers that have not finished the current generation.
+ * The device memory calls work on host memory (malloc, memmove), so code
+ * written against them runs on the CPU and on a GPU backend alike.
  */
 #include "backend.h"
 
@@ -129,7 +131,8 @@ static void cpu_destroy(void *state)
     free(pool);
 }
 
-static tilec_status cpu_create(const tilec_runtime_options *opt, void **state, char *msg, size_t msgcap)
+static tilec_status cpu_create(const tilec_runtime_options *opt, int32_t device, void **state, char *msg,
+                               size_t msgcap)
 {
     *state = NULL;
     cpu_pool *pool = calloc(1, sizeof *pool);
@@ -245,6 +248,39 @@ static tilec_status cpu_launch(void *state, const rt_launch *l, char *msg, size_
     return TILEC_OK;
 }
 
+static tilec_status cpu_synchronize(void *state, char *msg, size_t msgcap) { return TILEC_OK; }
+
+static tilec_status cpu_device_info(void *state, tilec_device_props *out, char *msg, size_t msgcap)
+{
+    const cpu_pool *pool = state;
+    snprintf(out->name, sizeof out->name, "cpu");
+    out->warp_size = 1;
+    out->max_threads_per_block = 1;
+    out->multiprocessors = pool->nthreads;
+    return TILEC_OK;
+}
+
+/* "Device" memory is host memory, so code written for a GPU runs here too. */
+static tilec_status cpu_mem_alloc(void *state, size_t bytes, void **dptr, char *msg, size_t msgcap)
+{
+    *dptr = malloc(bytes);
+    if (*dptr != NULL) return TILEC_OK;
+    snprintf(msg, msgcap, "out of memory allocating %zu bytes", bytes);
+    return TILEC_ERR_OUT_OF_MEMORY;
+}
+
+static tilec_status cpu_mem_free(void *state, void *dptr, char *msg, size_t msgcap)
+{
+    free(dptr);
+    return TILEC_OK;
+}
+
+static tilec_status cpu_copy(void *state, void *dst, const void *src, size_t bytes, char *msg, size_t msgcap)
+{
+    memmove(dst, src, bytes);
+    return TILEC_OK;
+}
+
 const rt_backend rt_backend_cpu = {
     .name = "cpu",
     .create = cpu_create,
@@ -254,4 +290,10 @@ const rt_backend rt_backend_cpu = {
     .module_unload = cpu_module_unload,
     .kernel_get = cpu_kernel_get,
     .launch = cpu_launch,
+    .synchronize = cpu_synchronize,
+    .device_info = cpu_device_info,
+    .mem_alloc = cpu_mem_alloc,
+    .mem_free = cpu_mem_free,
+    .copy_to_device = cpu_copy,
+    .copy_to_host = cpu_copy,
 };

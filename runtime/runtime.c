@@ -1,8 +1,9 @@
 /*
  * runtime.c — the backend-independent part of the runtime: handles and
- * their messages, status and dtype names, modules and kernel lookup, the
- * checks of every launch against the kernel's signature, the grid, and the
- * hand-off of a checked launch to the backend (backend.h).
+ * their messages, status and dtype names, the choice of backend, modules
+ * (CPU or GPU kernels) and kernel lookup, the checks of every launch against
+ * the kernel's signature, the grid, the hand-off of a checked launch to the
+ * backend (backend.h), and the argument checks of the device memory calls.
  *
  * Invariants: every public call that takes a handle first clears the
  * runtime's message and, when it fails, leaves one there that names what is
@@ -116,9 +117,15 @@ tilec_tensor tilec_tensor_contiguous(void *data, int32_t dtype, int32_t rank, co
 
 /* ------------------------------------------------------------- runtime */
 
-tilec_status tilec_runtime_create(const tilec_runtime_options *opt, tilec_runtime **out)
+tilec_status tilec_runtime_create_ex(const tilec_runtime_options *opt, int32_t device, tilec_runtime **out,
+                                     char *message, size_t message_cap)
 {
-    if (out == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    if (message == NULL) message_cap = 0;
+    if (message_cap > 0) message[0] = '\0';
+    if (out == NULL) {
+        if (message_cap > 0) snprintf(message, message_cap, "tilec_runtime_create: null out");
+        return TILEC_ERR_INVALID_ARGUMENT;
+    }
     *out = NULL;
     tilec_runtime_options o = {sizeof o, TILEC_BACKEND_CPU, 0};
     if (opt != NULL) {
@@ -126,24 +133,51 @@ tilec_status tilec_runtime_create(const tilec_runtime_options *opt, tilec_runtim
         if (opt->size >= offsetof(tilec_runtime_options, num_threads) + sizeof opt->num_threads)
             o.num_threads = opt->num_threads;
     }
-    if (o.num_threads < 0 || o.num_threads > RT_MAX_THREADS) return TILEC_ERR_INVALID_ARGUMENT;
-    const rt_backend *be;
-    switch (o.backend) {
-    case TILEC_BACKEND_CPU: be = &rt_backend_cpu; break;
-    case TILEC_BACKEND_CUDA:
-    case TILEC_BACKEND_MUSA: return TILEC_ERR_UNSUPPORTED;
-    default: return TILEC_ERR_INVALID_ARGUMENT;
+    char why[MESSAGE_CAP];
+    tilec_status st = TILEC_OK;
+    const rt_backend *be = NULL;
+    if (o.num_threads < 0 || o.num_threads > RT_MAX_THREADS) {
+        snprintf(why, sizeof why, "num_threads %d is outside [0, %d]", (int)o.num_threads, RT_MAX_THREADS);
+        st = TILEC_ERR_INVALID_ARGUMENT;
+    } else if (device < 0 || (device > 0 && o.backend == TILEC_BACKEND_CPU)) {
+        snprintf(why, sizeof why, "no device %d on the %s backend", (int)device,
+                 o.backend == TILEC_BACKEND_CPU ? "CPU" : "chosen");
+        st = TILEC_ERR_INVALID_ARGUMENT;
+    } else if (o.backend == TILEC_BACKEND_CPU) {
+        be = &rt_backend_cpu;
+    } else if (o.backend == TILEC_BACKEND_CUDA) {
+        be = &rt_backend_cuda;
+    } else if (o.backend == TILEC_BACKEND_MUSA) {
+        snprintf(why, sizeof why, "the MUSA backend is not in this build");
+        st = TILEC_ERR_UNSUPPORTED;
+    } else {
+        snprintf(why, sizeof why, "unknown backend %d", (int)o.backend);
+        st = TILEC_ERR_INVALID_ARGUMENT;
     }
-    tilec_runtime *rt = calloc(1, sizeof *rt);
-    if (rt == NULL) return TILEC_ERR_OUT_OF_MEMORY;
-    rt->backend = be;
-    tilec_status st = be->create(&o, &rt->state, rt->message, sizeof rt->message);
+    tilec_runtime *rt = NULL;
+    if (st == TILEC_OK) {
+        rt = calloc(1, sizeof *rt);
+        if (rt == NULL) {
+            snprintf(why, sizeof why, "out of memory creating a runtime");
+            st = TILEC_ERR_OUT_OF_MEMORY;
+        }
+    }
+    if (st == TILEC_OK) {
+        rt->backend = be;
+        st = be->create(&o, device, &rt->state, why, sizeof why);
+    }
     if (st != TILEC_OK) {
         free(rt);
+        if (message_cap > 0) snprintf(message, message_cap, "%s", why);
         return st;
     }
     *out = rt;
     return TILEC_OK;
+}
+
+tilec_status tilec_runtime_create(const tilec_runtime_options *opt, tilec_runtime **out)
+{
+    return tilec_runtime_create_ex(opt, 0, out, NULL, 0);
 }
 
 void tilec_runtime_destroy(tilec_runtime *rt)
@@ -160,6 +194,81 @@ int32_t tilec_runtime_num_threads(const tilec_runtime *rt)
     return rt == NULL ? 0 : rt->backend->num_threads(rt->state);
 }
 
+tilec_status tilec_runtime_synchronize(tilec_runtime *rt)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    return rt->backend->synchronize(rt->state, rt->message, sizeof rt->message);
+}
+
+tilec_status tilec_device_info(tilec_runtime *rt, tilec_device_props *out)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (out == NULL || out->size < sizeof out->size) {
+        set_message(rt, "tilec_device_info: %s", out == NULL ? "null out" : "out->size is not set");
+        return TILEC_ERR_INVALID_ARGUMENT;
+    }
+    tilec_device_props p;
+    memset(&p, 0, sizeof p);
+    tilec_status st = rt->backend->device_info(rt->state, &p, rt->message, sizeof rt->message);
+    if (st != TILEC_OK) return st;
+    size_t n = out->size < sizeof p ? out->size : sizeof p;
+    p.size = out->size;
+    memcpy(out, &p, n);
+    return TILEC_OK;
+}
+
+/* ------------------------------------------------------- device memory */
+
+tilec_status tilec_device_alloc(tilec_runtime *rt, size_t bytes, void **dptr)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (dptr == NULL) {
+        set_message(rt, "tilec_device_alloc: null dptr");
+        return TILEC_ERR_INVALID_ARGUMENT;
+    }
+    *dptr = NULL;
+    if (bytes == 0) return TILEC_OK;
+    return rt->backend->mem_alloc(rt->state, bytes, dptr, rt->message, sizeof rt->message);
+}
+
+tilec_status tilec_device_free(tilec_runtime *rt, void *dptr)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (dptr == NULL) return TILEC_OK;
+    return rt->backend->mem_free(rt->state, dptr, rt->message, sizeof rt->message);
+}
+
+static tilec_status check_copy(tilec_runtime *rt, const char *what, const void *dst, const void *src)
+{
+    if (dst != NULL && src != NULL) return TILEC_OK;
+    set_message(rt, "%s: null %s", what, dst == NULL ? "dst" : "src");
+    return TILEC_ERR_INVALID_ARGUMENT;
+}
+
+tilec_status tilec_copy_to_device(tilec_runtime *rt, void *dst, const void *src, size_t bytes)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (bytes == 0) return TILEC_OK;
+    tilec_status st = check_copy(rt, "tilec_copy_to_device", dst, src);
+    if (st != TILEC_OK) return st;
+    return rt->backend->copy_to_device(rt->state, dst, src, bytes, rt->message, sizeof rt->message);
+}
+
+tilec_status tilec_copy_to_host(tilec_runtime *rt, void *dst, const void *src, size_t bytes)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (bytes == 0) return TILEC_OK;
+    tilec_status st = check_copy(rt, "tilec_copy_to_host", dst, src);
+    if (st != TILEC_OK) return st;
+    return rt->backend->copy_to_host(rt->state, dst, src, bytes, rt->message, sizeof rt->message);
+}
+
 /* ------------------------------------------------------------- modules */
 
 static void module_free(tilec_module *m)
@@ -167,6 +276,70 @@ static void module_free(tilec_module *m)
     for (size_t i = 0; i < m->count; i++) free(m->kernels[i].sig);
     free(m->kernels);
     free(m);
+}
+
+/* Parses every kernel's signature, then has the backend load img and look
+ * up each kernel. */
+static tilec_status module_load(tilec_runtime *rt, const rt_module_image *img, tilec_module **out)
+{
+    size_t count = img->count;
+    if (count > (size_t)1 << 20) {
+        set_message(rt, "too many kernels in one module (%zu)", count);
+        return TILEC_ERR_INVALID_ARGUMENT;
+    }
+    tilec_module *m = calloc(1, sizeof *m);
+    tilec_kernel *ks = count > 0 ? calloc(count, sizeof *ks) : NULL;
+    if (m == NULL || (count > 0 && ks == NULL)) {
+        free(m);
+        free(ks);
+        set_message(rt, "out of memory loading a module");
+        return TILEC_ERR_OUT_OF_MEMORY;
+    }
+    m->rt = rt;
+    m->kernels = ks;
+    char why[MESSAGE_CAP - 64];
+    tilec_status st = TILEC_OK;
+    for (size_t i = 0; i < count && st == TILEC_OK; i++) {
+        m->count = i + 1;
+        ks[i].module = m;
+        ks[i].sig = malloc(sizeof *ks[i].sig);
+        if (ks[i].sig == NULL) {
+            set_message(rt, "out of memory loading a module");
+            st = TILEC_ERR_OUT_OF_MEMORY;
+            break;
+        }
+        const char *text = img->cpu != NULL ? img->cpu[i].signature : img->gpu[i].signature;
+        st = rt_signature_parse(text, ks[i].sig, why, sizeof why);
+        if (st != TILEC_OK) {
+            set_message(rt, "kernel %zu: signature %s", i, why);
+            break;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ks[j].sig->name, ks[i].sig->name) == 0) {
+                set_message(rt, "kernel %zu: a kernel named '%s' is already in the module (kernel %zu)", i,
+                            ks[i].sig->name, j);
+                st = TILEC_ERR_INVALID_ARGUMENT;
+            }
+    }
+    if (st == TILEC_OK) {
+        st = rt->backend->module_load(rt->state, img, &m->handle, why, sizeof why);
+        if (st != TILEC_OK) {
+            set_message(rt, "%s", why);
+            module_free(m);
+            return st;
+        }
+        for (size_t i = 0; i < count && st == TILEC_OK; i++) {
+            st = rt->backend->kernel_get(rt->state, m->handle, img, i, ks[i].sig, &ks[i].handle, why, sizeof why);
+            if (st != TILEC_OK) set_message(rt, "kernel %zu: %s", i, why);
+        }
+        if (st != TILEC_OK) rt->backend->module_unload(rt->state, m->handle);
+    }
+    if (st != TILEC_OK) {
+        module_free(m);
+        return st;
+    }
+    *out = m;
+    return TILEC_OK;
 }
 
 tilec_status tilec_module_load_cpu(tilec_runtime *rt, const tilec_cpu_kernel_desc *kernels, size_t count,
@@ -183,63 +356,30 @@ tilec_status tilec_module_load_cpu(tilec_runtime *rt, const tilec_cpu_kernel_des
         set_message(rt, "CPU kernels need the CPU backend, not %s", rt->backend->name);
         return TILEC_ERR_UNSUPPORTED;
     }
-    if (count > (size_t)1 << 20) {
-        set_message(rt, "too many kernels in one module (%zu)", count);
+    rt_module_image img = {.cpu = kernels, .count = count};
+    return module_load(rt, &img, out);
+}
+
+tilec_status tilec_module_load_gpu(tilec_runtime *rt, const void *image, size_t image_bytes,
+                                   const tilec_gpu_kernel_desc *kernels, size_t count, tilec_module **out)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (out == NULL || image == NULL || (kernels == NULL && count > 0)) {
+        set_message(rt, "tilec_module_load_gpu: null %s", out == NULL ? "out" : image == NULL ? "image" : "kernels");
         return TILEC_ERR_INVALID_ARGUMENT;
     }
-    tilec_module *m = calloc(1, sizeof *m);
-    tilec_kernel *ks = count > 0 ? calloc(count, sizeof *ks) : NULL;
-    if (m == NULL || (count > 0 && ks == NULL)) {
-        free(m);
-        free(ks);
-        set_message(rt, "out of memory loading a module");
-        return TILEC_ERR_OUT_OF_MEMORY;
+    *out = NULL;
+    if (rt->backend == &rt_backend_cpu) {
+        set_message(rt, "GPU kernels need a GPU backend, not %s", rt->backend->name);
+        return TILEC_ERR_UNSUPPORTED;
     }
-    m->rt = rt;
-    m->kernels = ks;
-    rt_module_image img = {.cpu = kernels, .count = count};
-    char why[MESSAGE_CAP - 64];
-    tilec_status st = TILEC_OK;
-    for (size_t i = 0; i < count && st == TILEC_OK; i++) {
-        m->count = i + 1;
-        ks[i].module = m;
-        ks[i].sig = malloc(sizeof *ks[i].sig);
-        if (ks[i].sig == NULL) {
-            set_message(rt, "out of memory loading a module");
-            st = TILEC_ERR_OUT_OF_MEMORY;
-            break;
-        }
-        st = rt_signature_parse(kernels[i].signature, ks[i].sig, why, sizeof why);
-        if (st != TILEC_OK) {
-            set_message(rt, "kernel %zu: signature %s", i, why);
-            break;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(ks[j].sig->name, ks[i].sig->name) == 0) {
-                set_message(rt, "kernel %zu: a kernel named '%s' is already in the module (kernel %zu)", i,
-                            ks[i].sig->name, j);
-                st = TILEC_ERR_INVALID_ARGUMENT;
-            }
+    if (image_bytes == 0) {
+        set_message(rt, "tilec_module_load_gpu: empty image");
+        return TILEC_ERR_INVALID_ARGUMENT;
     }
-    if (st == TILEC_OK) {
-        st = rt->backend->module_load(rt->state, &img, &m->handle, why, sizeof why);
-        if (st != TILEC_OK) {
-            set_message(rt, "%s", why);
-            module_free(m);
-            return st;
-        }
-        for (size_t i = 0; i < count && st == TILEC_OK; i++) {
-            st = rt->backend->kernel_get(rt->state, m->handle, &img, i, ks[i].sig, &ks[i].handle, why, sizeof why);
-            if (st != TILEC_OK) set_message(rt, "kernel %zu: %s", i, why);
-        }
-        if (st != TILEC_OK) rt->backend->module_unload(rt->state, m->handle);
-    }
-    if (st != TILEC_OK) {
-        module_free(m);
-        return st;
-    }
-    *out = m;
-    return TILEC_OK;
+    rt_module_image img = {.gpu = kernels, .count = count, .binary = image, .binary_size = image_bytes};
+    return module_load(rt, &img, out);
 }
 
 void tilec_module_destroy(tilec_module *m)

@@ -10,7 +10,7 @@
  *
  * Order: line 1 is the header and the last line is `end` (one trailing '\n'
  * allowed). In between, `kernel`, `warps`, `scratch` and `grid` appear exactly
- * once each in any order; `param`, `size` and `const` lines keep their
+ * once each in any order, `smem` at most once; `param`, `size` and `const` lines keep their
  * relative order (it is the parameter and size order); `axis` lines follow
  * `grid`. References between lines (size names in dims, s:K and p:I in the
  * grid) are resolved when `end` is reached, and an error names the line of
@@ -34,7 +34,7 @@ typedef struct parser {
     char buf[RT_MAX_LINE + 1];         /* the current line, NUL-terminated */
     char *fields[MAX_FIELDS];
     int nfields;
-    int32_t kernel_line, warps_line, scratch_line, grid_line; /* 0 until seen */
+    int32_t kernel_line, warps_line, scratch_line, smem_line, grid_line; /* 0 until seen */
     int32_t naxes;                     /* axis lines seen */
     int32_t size_line[RT_MAX_SIZES];
     int32_t const_line[RT_MAX_CONSTS];
@@ -345,6 +345,12 @@ static tilec_status parse_line(parser *p, bool *ended)
         if ((st = once(p, &p->scratch_line, kw)) != TILEC_OK) return st;
         if ((st = parse_count(p, kw, RT_MAX_SCRATCH, &v)) != TILEC_OK) return st;
         s->scratch = v;
+        return TILEC_OK;
+    }
+    if (strcmp(kw, "smem") == 0) {
+        if ((st = once(p, &p->smem_line, kw)) != TILEC_OK) return st;
+        if ((st = parse_count(p, kw, RT_MAX_SMEM, &v)) != TILEC_OK) return st;
+        s->smem = v;
         return TILEC_OK;
     }
     if (strcmp(kw, "grid") == 0) {

@@ -30,6 +30,7 @@
 #define RT_MAX_TEXT (1 << 20)    /* bytes in a signature text */
 #define RT_MAX_WARPS 1024
 #define RT_MAX_SCRATCH (1 << 30) /* bytes */
+#define RT_MAX_SMEM (1 << 24)    /* bytes of GPU dynamic shared memory */
 #define RT_GRID_MAX_TOKENS 256   /* tokens in one axis program */
 #define RT_GRID_MAX_STACK 64     /* stack depth of one axis program */
 
@@ -87,6 +88,7 @@ typedef struct rt_signature {
     char name[RT_MAX_NAME + 1];
     int32_t warps;
     int64_t scratch;                /* bytes of CPU scratch per program instance */
+    int64_t smem;                   /* bytes of GPU dynamic shared memory per block (0 if no `smem` line) */
     int32_t nparams, nsizes, nconsts;
     int32_t ngrid;                  /* 1 to 3 */
     rt_param params[RT_MAX_PARAMS];

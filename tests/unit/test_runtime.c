@@ -1026,7 +1026,10 @@ static void runtime_options(void **state)
     (void)state;
     tilec_runtime *rt = NULL;
     tilec_runtime_options o = {sizeof o, TILEC_BACKEND_CUDA, 0};
+    /* a driver that is not there: unsupported, even on a machine with a GPU */
+    setenv("TILEC_CUDA_LIBRARY", "/nonexistent/libcuda.so.1", 1);
     assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_ERR_UNSUPPORTED);
+    unsetenv("TILEC_CUDA_LIBRARY");
     assert_null(rt);
     o.backend = 42;
     assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_ERR_INVALID_ARGUMENT);

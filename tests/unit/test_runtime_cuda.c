@@ -1,0 +1,834 @@
+/*
+ * test_runtime_cuda.c — unit tests of the runtime's CUDA backend
+ * (runtime/backend_cuda.c), linked against tilec_runtime only, with no GPU:
+ * TILEC_CUDA_LIBRARY points the backend at the test double of the driver
+ * (cuda_double.c, a shared library built next to this test), which records
+ * every driver call and can be told to fail any of them. The tests reach the
+ * double's controls by dlopening the same library (same handle, same state).
+ *
+ * Covered: creation and the device query, module loading from PTX and from
+ * a cubin, kernel lookup, device memory, the marshalling of every parameter
+ * value, grid, block and dynamic shared memory, the launch checks, and every
+ * error path (library or entry point missing, each failing driver call).
+ * Every test starts from a reset double with its default device (warp 32,
+ * 1024 threads, 48 KiB shared memory, 163 KiB opt-in, 1 MiB of memory).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tilec_runtime.h"
+
+/* ------------------------------------------------------ the double */
+
+static void *g_double;
+static int (*dbl_control)(const char *fn, int result);
+static int (*dbl_configure)(const char *key, long long value);
+static void (*dbl_reset)(void);
+static int (*dbl_calls)(void);
+static const char *(*dbl_call)(int i);
+static size_t (*dbl_launch_params)(void *out, size_t cap);
+static long long (*dbl_live)(const char *what);
+
+static void resolve(void *fp, size_t size, const char *name)
+{
+    void *p = dlsym(g_double, name);
+    assert_non_null(p);
+    memcpy(fp, &p, size);
+}
+
+static int open_double(void **state)
+{
+    (void)state;
+    g_double = dlopen(CUDA_DOUBLE_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (g_double == NULL) {
+        fprintf(stderr, "cannot open the CUDA double %s: %s\n", CUDA_DOUBLE_PATH, dlerror());
+        return -1;
+    }
+    resolve(&dbl_control, sizeof dbl_control, "cuda_double_control");
+    resolve(&dbl_configure, sizeof dbl_configure, "cuda_double_configure");
+    resolve(&dbl_reset, sizeof dbl_reset, "cuda_double_reset");
+    resolve(&dbl_calls, sizeof dbl_calls, "cuda_double_calls");
+    resolve(&dbl_call, sizeof dbl_call, "cuda_double_call");
+    resolve(&dbl_launch_params, sizeof dbl_launch_params, "cuda_double_launch_params");
+    resolve(&dbl_live, sizeof dbl_live, "cuda_double_live");
+    return 0;
+}
+
+static int close_double(void **state)
+{
+    (void)state;
+    dlclose(g_double);
+    return 0;
+}
+
+/* Each test: a fresh double, and the backend pointed at it. */
+static int fresh(void **state)
+{
+    (void)state;
+    dbl_reset();
+    return setenv("TILEC_CUDA_LIBRARY", CUDA_DOUBLE_PATH, 1);
+}
+
+/* How many recorded calls start with prefix. */
+static int count_calls(const char *prefix)
+{
+    int n = 0;
+    for (int i = 0; i < dbl_calls(); i++)
+        if (strncmp(dbl_call(i), prefix, strlen(prefix)) == 0) n++;
+    return n;
+}
+
+/* The last recorded call that starts with prefix, or "". */
+static const char *last_call(const char *prefix)
+{
+    for (int i = dbl_calls() - 1; i >= 0; i--)
+        if (strncmp(dbl_call(i), prefix, strlen(prefix)) == 0) return dbl_call(i);
+    return "";
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static tilec_runtime *make_cuda(void)
+{
+    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CUDA};
+    tilec_runtime *rt = NULL;
+    char why[512] = "";
+    tilec_status st = tilec_runtime_create_ex(&o, 0, &rt, why, sizeof why);
+    if (st != TILEC_OK) fprintf(stderr, "tilec_runtime_create_ex: %s: %s\n", tilec_status_name(st), why);
+    assert_int_equal(st, TILEC_OK);
+    assert_non_null(rt);
+    return rt;
+}
+
+/* Creating on device 0 fails with st and a message containing want. */
+static void expect_create_fails(int32_t backend, tilec_status st, const char *want)
+{
+    tilec_runtime_options o = {.size = sizeof o, .backend = backend};
+    char why[1024] = "";
+    tilec_runtime *rt = (tilec_runtime *)&o;
+    assert_int_equal(tilec_runtime_create_ex(&o, 0, &rt, why, sizeof why), st);
+    assert_null(rt);
+    if (strstr(why, want) == NULL) fail_msg("message '%s' lacks '%s'", why, want);
+}
+
+static void expect_message(tilec_runtime *rt, const char *want)
+{
+    const char *m = tilec_runtime_message(rt);
+    if (strstr(m, want) == NULL) fail_msg("message '%s' lacks '%s'", m, want);
+}
+
+static tilec_arg tensor_arg(void *data, int32_t dtype, int32_t rank, const int64_t *sizes)
+{
+    tilec_arg a;
+    memset(&a, 0, sizeof a);
+    a.kind = TILEC_ARG_TENSOR;
+    a.tensor = tilec_tensor_contiguous(data, dtype, rank, sizes);
+    return a;
+}
+
+static tilec_arg int_arg(int64_t v)
+{
+    tilec_arg a;
+    memset(&a, 0, sizeof a);
+    a.kind = TILEC_ARG_INT;
+    a.i = v;
+    return a;
+}
+
+static tilec_arg float_arg(double v)
+{
+    tilec_arg a;
+    memset(&a, 0, sizeof a);
+    a.kind = TILEC_ARG_FLOAT;
+    a.f = v;
+    return a;
+}
+
+/* ------------------------------------------------------------ kernels */
+
+/* Every kind of parameter: a strided rank-2 tensor, an integer and a float
+ * scalar, a rank-1 output; two sizes; a 2-D grid over a size and a scalar. */
+static const char mk_sig[] = "tilec-signature 1\n"
+                             "kernel mk\n"
+                             "warps 2\n"
+                             "scratch 0\n"
+                             "smem 1024\n"
+                             "param a tensor f32 in,strided 2 M N\n"
+                             "param n scalar i32\n"
+                             "param alpha scalar f32\n"
+                             "param c tensor f32 out 1 M\n"
+                             "size M\n"
+                             "size N\n"
+                             "grid 2\n"
+                             "axis s:0 c:4 add:i32 c:5 div:i32\n"
+                             "axis p:1\n"
+                             "end\n";
+
+/* Warps 0 (the default, 4); no smem line (an old signature stays valid). */
+static const char vadd_sig[] = "tilec-signature 1\n"
+                               "kernel vadd\n"
+                               "warps 0\n"
+                               "scratch 0\n"
+                               "param x tensor f32 in 1 N\n"
+                               "param y tensor f32 out 1 N\n"
+                               "size N\n"
+                               "grid 1\n"
+                               "axis s:0\n"
+                               "end\n";
+
+/* 64 KiB of dynamic shared memory: needs the opt-in. */
+static const char big_sig[] = "tilec-signature 1\n"
+                              "kernel big\n"
+                              "warps 8\n"
+                              "scratch 0\n"
+                              "smem 65536\n"
+                              "param x tensor f32 inout 1 N\n"
+                              "size N\n"
+                              "grid 1\n"
+                              "axis c:3\n"
+                              "end\n";
+
+/* PTX as a compiler would write it: the parameter list is the ABI. */
+static const char ptx[] = "//\n"
+                          "// test_runtime_cuda: hand-written PTX\n"
+                          "//\n"
+                          ".version 8.0\n"
+                          ".target sm_80\n"
+                          ".address_size 64\n"
+                          "\n"
+                          ".visible .entry mk(\n"
+                          "\t.param .u64 a,\n"
+                          "\t.param .s64 a_size0,\n"
+                          "\t.param .s64 a_size1,\n"
+                          "\t.param .s64 a_stride0,\n"
+                          "\t.param .s64 a_stride1,\n"
+                          "\t.param .s64 n,\n"
+                          "\t.param .f64 alpha,\n"
+                          "\t.param .u64 c,\n"
+                          "\t.param .s64 c_size0,\n"
+                          "\t.param .s64 c_stride0,\n"
+                          "\t.param .u32 M,\n"
+                          "\t.param .u32 N\n"
+                          ")\n"
+                          "{\n"
+                          "\tret;\n"
+                          "}\n"
+                          "\n"
+                          ".visible .entry vadd_kernel(\n"
+                          "\t.param .u64 x, .param .s64 x_size0, .param .s64 x_stride0,\n"
+                          "\t.param .u64 y, .param .s64 y_size0, .param .s64 y_stride0, .param .u32 N\n"
+                          ")\n"
+                          "{\n"
+                          "\tret;\n"
+                          "}\n"
+                          "\n"
+                          ".visible .entry big(.param .u64 x, .param .s64 x_size0, .param .s64 x_stride0, .param .u32 N)\n"
+                          "{\n"
+                          "\tret;\n"
+                          "}\n";
+
+static tilec_module *load_ptx(tilec_runtime *rt, const char *sig, const char *entry)
+{
+    tilec_gpu_kernel_desc d = {sig, entry};
+    tilec_module *m = NULL;
+    tilec_status st = tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m);
+    if (st != TILEC_OK) fprintf(stderr, "tilec_module_load_gpu: %s\n", tilec_runtime_message(rt));
+    assert_int_equal(st, TILEC_OK);
+    assert_non_null(m);
+    return m;
+}
+
+/* -------------------------------------------------------- the device */
+
+static void creates_and_queries_the_device(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    assert_int_equal(tilec_runtime_num_threads(rt), 0);
+    tilec_device_props p = {.size = sizeof p};
+    assert_int_equal(tilec_device_info(rt, &p), TILEC_OK);
+    assert_int_equal(p.size, sizeof p);
+    assert_string_equal(p.name, "Tilec Double 0");
+    assert_int_equal(p.cc_major, 8);
+    assert_int_equal(p.cc_minor, 0);
+    assert_int_equal(p.warp_size, 32);
+    assert_int_equal(p.max_threads_per_block, 1024);
+    assert_int_equal(p.max_shared_per_block, 48 * 1024);
+    assert_int_equal(p.max_shared_optin, 163 * 1024);
+    assert_int_equal(p.multiprocessors, 108);
+    /* A struct from an older header is filled only as far as its size. */
+    tilec_device_props q;
+    memset(&q, 0x7f, sizeof q);
+    q.size = offsetof(tilec_device_props, cc_major);
+    assert_int_equal(tilec_device_info(rt, &q), TILEC_OK);
+    assert_string_equal(q.name, "Tilec Double 0");
+    assert_int_equal(q.cc_major, 0x7f7f7f7f);
+    assert_int_equal(tilec_device_info(rt, NULL), TILEC_ERR_INVALID_ARGUMENT);
+
+    assert_string_equal(last_call("cuInit"), "cuInit 0");
+    assert_string_equal(last_call("cuDeviceGet "), "cuDeviceGet 0");
+    assert_int_equal(count_calls("cuDevicePrimaryCtxRetain 0"), 1);
+    assert_int_equal(dbl_live("retains"), 1);
+    assert_int_equal(dbl_live("current"), 1);
+    assert_int_equal(tilec_runtime_synchronize(rt), TILEC_OK);
+    assert_int_equal(count_calls("cuCtxSynchronize"), 1);
+    tilec_runtime_destroy(rt);
+    assert_int_equal(dbl_live("retains"), 0);
+    assert_int_equal(dbl_live("current"), 0);
+    assert_int_equal(count_calls("cuDevicePrimaryCtxRelease_v2 0"), 1);
+    assert_int_equal(count_calls("(v1)"), 0); /* only the versioned entry points */
+}
+
+static void picks_the_device_and_its_warp_size(void **state)
+{
+    (void)state;
+    assert_int_equal(dbl_configure("device_count", 2), 0);
+    assert_int_equal(dbl_configure("warp_size", 128), 0);
+    assert_int_equal(dbl_configure("cc_major", 2), 0);
+    assert_int_equal(dbl_configure("cc_minor", 1), 0);
+    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CUDA};
+    tilec_runtime *rt = NULL;
+    assert_int_equal(tilec_runtime_create_ex(&o, 1, &rt, NULL, 0), TILEC_OK);
+    tilec_device_props p = {.size = sizeof p};
+    assert_int_equal(tilec_device_info(rt, &p), TILEC_OK);
+    assert_string_equal(p.name, "Tilec Double 1");
+    assert_int_equal(p.warp_size, 128);
+    assert_int_equal(p.cc_major, 2);
+    assert_int_equal(p.cc_minor, 1);
+    assert_string_equal(last_call("cuDevicePrimaryCtxRetain"), "cuDevicePrimaryCtxRetain 1");
+
+    /* Block = warps x warp size: 4 (warps 0) x 128 here. */
+    tilec_module *m = load_ptx(rt, vadd_sig, "vadd_kernel");
+    tilec_kernel *k = NULL;
+    assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
+    void *x = NULL, *y = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 40, &x), TILEC_OK);
+    assert_int_equal(tilec_device_alloc(rt, 40, &y), TILEC_OK);
+    int64_t n = 10;
+    tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
+    assert_string_equal(last_call("cuLaunchKernel"),
+                        "cuLaunchKernel vadd_kernel grid=10,1,1 block=512,1,1 smem=0 stream=default params=7");
+    assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
+    assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+
+    char why[256] = "";
+    assert_int_equal(tilec_runtime_create_ex(&o, 2, &rt, why, sizeof why), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(why, "no CUDA device 2: the driver sees 2 (0 to 1)");
+    assert_int_equal(tilec_runtime_create_ex(&o, -1, &rt, why, sizeof why), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(why, "no device -1 on the chosen backend");
+    o.backend = TILEC_BACKEND_CPU;
+    assert_int_equal(tilec_runtime_create_ex(&o, 1, &rt, why, sizeof why), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(why, "no device 1 on the CPU backend");
+    assert_int_equal(dbl_live("retains"), 0);
+}
+
+/* ----------------------------------------------------------- modules */
+
+static void loads_ptx_and_cubin(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    tilec_gpu_kernel_desc d[2] = {{mk_sig, NULL}, {vadd_sig, "vadd_kernel"}};
+    tilec_module *m = NULL;
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, d, 2, &m), TILEC_OK);
+    assert_string_equal(tilec_runtime_message(rt), "");
+    assert_string_equal(last_call("cuModuleLoadDataEx"), "cuModuleLoadDataEx ptx nopts=2 log=yes");
+    assert_string_equal(last_call("cuModuleGetFunction mk"), "cuModuleGetFunction mk");
+    assert_string_equal(last_call("cuModuleGetFunction vadd"), "cuModuleGetFunction vadd_kernel");
+    assert_int_equal(count_calls("cuFuncSetAttribute"), 0); /* 1 KiB needs no opt-in */
+    tilec_kernel *k = NULL;
+    assert_int_equal(tilec_module_get_kernel(m, "mk", &k), TILEC_OK);
+    assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
+    assert_int_equal(tilec_module_get_kernel(m, "vadd_kernel", &k), TILEC_ERR_NOT_FOUND);
+    assert_int_equal(dbl_live("modules"), 1);
+    tilec_module_destroy(m);
+    assert_int_equal(dbl_live("modules"), 0);
+
+    /* A cubin is an ELF image; its length is image_bytes (no NUL needed). */
+    char cubin[256];
+    size_t len = (size_t)snprintf(cubin, sizeof cubin, "\177ELF\002\001\001 .visible .entry vadd_kernel(.param .u64 x)");
+    assert_int_equal(tilec_module_load_gpu(rt, cubin, len + 1, &d[1], 1, &m), TILEC_OK);
+    assert_string_equal(last_call("cuModuleLoadDataEx"), "cuModuleLoadDataEx cubin nopts=2 log=yes");
+    tilec_module_destroy(m);
+
+    /* PTX without its NUL within image_bytes is refused before the driver sees it. */
+    int loads = count_calls("cuModuleLoadDataEx");
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx - 1, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    expect_message(rt, "neither a cubin (ELF) nor PTX text with its terminating NUL within its");
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, 0, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(tilec_module_load_gpu(rt, NULL, 10, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(count_calls("cuModuleLoadDataEx"), loads);
+    /* An image the driver rejects: its error and the JIT log. */
+    static const char junk[] = "this is not PTX";
+    assert_int_equal(tilec_module_load_gpu(rt, junk, sizeof junk, d, 1, &m), TILEC_ERR_BACKEND);
+    assert_null(m);
+    assert_string_equal(tilec_runtime_message(rt),
+                        "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_IMAGE: device kernel image is invalid; "
+                        "JIT log: double: not PTX and not an ELF cubin");
+    /* A malformed signature is caught as on the CPU, before loading. */
+    tilec_gpu_kernel_desc bad = {"tilec-signature 1\nkernel x\nend\n", NULL};
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &bad, 1, &m), TILEC_ERR_SIGNATURE);
+    expect_message(rt, "kernel 0: signature line 3: no 'warps' line before 'end'");
+    /* Kernel kinds need their backend. */
+    tilec_cpu_kernel_desc cd = {vadd_sig, NULL};
+    assert_int_equal(tilec_module_load_cpu(rt, &cd, 1, &m), TILEC_ERR_UNSUPPORTED);
+    assert_string_equal(tilec_runtime_message(rt), "CPU kernels need the CPU backend, not cuda");
+    assert_int_equal(dbl_live("modules"), 0);
+    tilec_runtime_destroy(rt);
+
+    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CPU, .num_threads = 1};
+    assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_OK);
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, d, 1, &m), TILEC_ERR_UNSUPPORTED);
+    assert_string_equal(tilec_runtime_message(rt), "GPU kernels need a GPU backend, not cpu");
+    tilec_runtime_destroy(rt);
+}
+
+static void looks_up_kernels(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    tilec_gpu_kernel_desc d[2] = {{mk_sig, NULL}, {vadd_sig, "nope"}};
+    tilec_module *m = (tilec_module *)rt;
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, d, 2, &m), TILEC_ERR_NOT_FOUND);
+    assert_null(m);
+    assert_string_equal(tilec_runtime_message(rt), "kernel 1: entry 'nope' of kernel 'vadd': cuModuleGetFunction "
+                                                   "failed: CUDA_ERROR_NOT_FOUND: named symbol not found");
+    assert_int_equal(dbl_live("modules"), 0); /* unloaded again */
+    /* With no entry given, the entry is the signature's kernel name: vadd is not in the PTX. */
+    d[1].entry = NULL;
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d[1], 1, &m), TILEC_ERR_NOT_FOUND);
+    expect_message(rt, "entry 'vadd' of kernel 'vadd'");
+    /* A name that only prefixes an entry is not that entry. */
+    d[1].entry = "vadd";
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d[1], 1, &m), TILEC_ERR_NOT_FOUND);
+    d[1].entry = "vadd_kernel";
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d[1], 1, &m), TILEC_OK);
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+}
+
+/* ------------------------------------------------------------ memory */
+
+static void device_memory_round_trip(tilec_runtime *rt)
+{
+    enum { N = 64 };
+    int32_t in[N], out[N];
+    for (int i = 0; i < N; i++) {
+        in[i] = i * 7 - 3;
+        out[i] = 0;
+    }
+    void *d = NULL;
+    assert_int_equal(tilec_device_alloc(rt, sizeof in, &d), TILEC_OK);
+    assert_non_null(d);
+    assert_int_equal(tilec_copy_to_device(rt, d, in, sizeof in), TILEC_OK);
+    assert_int_equal(tilec_copy_to_host(rt, out, d, sizeof out), TILEC_OK);
+    assert_memory_equal(in, out, sizeof in);
+    assert_int_equal(tilec_copy_to_host(rt, out, d, 0), TILEC_OK);
+    assert_int_equal(tilec_copy_to_host(rt, NULL, d, 4), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(tilec_runtime_message(rt), "tilec_copy_to_host: null dst");
+    assert_int_equal(tilec_copy_to_device(rt, d, NULL, 4), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(tilec_runtime_message(rt), "tilec_copy_to_device: null src");
+    assert_int_equal(tilec_device_free(rt, d), TILEC_OK);
+    void *z = &d;
+    assert_int_equal(tilec_device_alloc(rt, 0, &z), TILEC_OK);
+    assert_null(z);
+    assert_int_equal(tilec_device_free(rt, NULL), TILEC_OK);
+    assert_int_equal(tilec_device_alloc(rt, 8, NULL), TILEC_ERR_INVALID_ARGUMENT);
+}
+
+static void device_memory_works(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    device_memory_round_trip(rt);
+    assert_int_equal(count_calls("cuMemAlloc_v2 256"), 1);
+    assert_int_equal(count_calls("cuMemcpyHtoD_v2 256"), 1);
+    assert_int_equal(count_calls("cuMemcpyDtoH_v2 256"), 1);
+    assert_int_equal(count_calls("cuMemFree_v2"), 1);
+    assert_int_equal(dbl_live("allocs"), 0);
+    /* Freeing what the driver never gave: its error, as a backend failure. */
+    int x;
+    assert_int_equal(tilec_device_free(rt, &x), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt), "cuMemFree_v2 failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
+    /* Out of device memory is TILEC_ERR_OUT_OF_MEMORY, with the driver's words. */
+    assert_int_equal(dbl_configure("budget", 1000), 0);
+    void *d = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 600, &d), TILEC_OK);
+    void *e = &x;
+    assert_int_equal(tilec_device_alloc(rt, 600, &e), TILEC_ERR_OUT_OF_MEMORY);
+    assert_null(e);
+    assert_string_equal(tilec_runtime_message(rt), "cuMemAlloc_v2 failed: CUDA_ERROR_OUT_OF_MEMORY: out of memory");
+    /* A copy past the end of an allocation. */
+    char buf[700] = {0};
+    assert_int_equal(tilec_copy_to_device(rt, d, buf, sizeof buf), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt),
+                        "cuMemcpyHtoD_v2 failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
+    assert_int_equal(dbl_control("cuMemcpyDtoH_v2", 700), 0);
+    assert_int_equal(tilec_copy_to_host(rt, buf, d, 8), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt), "cuMemcpyDtoH_v2 failed: CUDA_ERROR_ILLEGAL_ADDRESS: an illegal "
+                                                   "memory access was encountered");
+    assert_int_equal(tilec_device_free(rt, d), TILEC_OK);
+    tilec_runtime_destroy(rt);
+}
+
+static void cpu_device_memory_is_host_memory(void **state)
+{
+    (void)state;
+    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CPU, .num_threads = 2};
+    tilec_runtime *rt = NULL;
+    assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_OK);
+    device_memory_round_trip(rt);
+    tilec_device_props p = {.size = sizeof p};
+    assert_int_equal(tilec_device_info(rt, &p), TILEC_OK);
+    assert_string_equal(p.name, "cpu");
+    assert_int_equal(p.warp_size, 1);
+    assert_int_equal(p.multiprocessors, 2);
+    assert_int_equal(tilec_runtime_synchronize(rt), TILEC_OK);
+    assert_int_equal(dbl_calls(), 0); /* the driver was never touched */
+    tilec_runtime_destroy(rt);
+}
+
+/* ---------------------------------------------------------- launching */
+
+static int64_t i64_at(const unsigned char *b, size_t off)
+{
+    int64_t v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static void marshals_every_parameter(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    tilec_module *m = load_ptx(rt, mk_sig, NULL);
+    tilec_kernel *k = NULL;
+    assert_int_equal(tilec_module_get_kernel(m, "mk", &k), TILEC_OK);
+    void *a = NULL, *c = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 256, &a), TILEC_OK);
+    assert_int_equal(tilec_device_alloc(rt, 64, &c), TILEC_OK);
+    int64_t asz[2] = {7, 3}, csz = 7;
+    tilec_arg args[4] = {tensor_arg(a, TILEC_F32, 2, asz), int_arg(2), float_arg(0.375),
+                         tensor_arg(c, TILEC_F32, 1, &csz)};
+    args[0].tensor.strides[0] = 6; /* a is strided: every other column of a 7 x 6 array */
+    args[0].tensor.strides[1] = 2;
+    int32_t grid[3];
+    assert_int_equal(tilec_kernel_check(k, args, 4, grid), TILEC_OK);
+    assert_int_equal(grid[0], 2);
+    assert_int_equal(grid[1], 2);
+    assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK);
+    assert_string_equal(last_call("cuLaunchKernel"),
+                        "cuLaunchKernel mk grid=2,2,1 block=64,1,1 smem=1024 stream=default params=12");
+    unsigned char b[256];
+    assert_int_equal(dbl_launch_params(b, sizeof b), 8 * 10 + 4 * 2);
+    assert_int_equal(i64_at(b, 0), (int64_t)(uintptr_t)a); /* a: data, sizes, strides */
+    assert_int_equal(i64_at(b, 8), 7);
+    assert_int_equal(i64_at(b, 16), 3);
+    assert_int_equal(i64_at(b, 24), 6);
+    assert_int_equal(i64_at(b, 32), 2);
+    assert_int_equal(i64_at(b, 40), 2); /* n, as int64 */
+    double alpha;
+    memcpy(&alpha, b + 48, sizeof alpha);
+    assert_true(alpha == 0.375); /* alpha, as a double */
+    assert_int_equal(i64_at(b, 56), (int64_t)(uintptr_t)c);
+    assert_int_equal(i64_at(b, 64), 7);
+    assert_int_equal(i64_at(b, 72), 1);
+    int32_t sizes[2];
+    memcpy(sizes, b + 80, sizeof sizes);
+    assert_int_equal(sizes[0], 7); /* M, N as int32 */
+    assert_int_equal(sizes[1], 3);
+
+    /* A negative integer and an int given to a float param. */
+    args[1].i = -5;
+    args[2] = int_arg(3);
+    assert_int_equal(tilec_kernel_check(k, args, 4, grid), TILEC_OK);
+    assert_int_equal(grid[1], 0);
+    int launches = count_calls("cuLaunchKernel");
+    assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK); /* an empty grid launches nothing */
+    assert_int_equal(count_calls("cuLaunchKernel"), launches);
+    args[1].i = 1;
+    assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK);
+    assert_int_equal(dbl_launch_params(b, sizeof b), 88);
+    assert_int_equal(i64_at(b, 40), 1);
+    memcpy(&alpha, b + 48, sizeof alpha);
+    assert_true(alpha == 3.0);
+    assert_string_equal(last_call("cuLaunchKernel"),
+                        "cuLaunchKernel mk grid=2,1,1 block=64,1,1 smem=1024 stream=default params=12");
+    assert_int_equal(tilec_device_free(rt, a), TILEC_OK);
+    assert_int_equal(tilec_device_free(rt, c), TILEC_OK);
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+}
+
+static void launch_checks_still_apply(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    tilec_module *m = load_ptx(rt, vadd_sig, "vadd_kernel");
+    tilec_kernel *k = NULL;
+    assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
+    void *x = NULL, *y = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 64, &x), TILEC_OK);
+    assert_int_equal(tilec_device_alloc(rt, 64, &y), TILEC_OK);
+    int64_t n = 16, n2 = 15;
+    tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+    args[1].tensor.dtype = TILEC_F16;
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(tilec_runtime_message(rt), "kernel 'vadd': tensor 'y' has dtype f16 but the signature says f32");
+    args[1] = tensor_arg(y, TILEC_F32, 1, &n2);
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
+    expect_message(rt, "size N is 16 in 'x' (dim 0) but 15 in 'y' (dim 0)");
+    args[1] = tensor_arg(NULL, TILEC_F32, 1, &n);
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
+    expect_message(rt, "tensor 'y' has null data but 16 elements");
+    args[1] = tensor_arg(x, TILEC_F32, 1, &n); /* the output is the input: overlap on device addresses */
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
+    expect_message(rt, "out tensor 'y'");
+    assert_int_equal(tilec_kernel_launch(k, args, 1), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(count_calls("cuLaunchKernel"), 0);
+    args[1] = tensor_arg(y, TILEC_F32, 1, &n);
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
+    assert_string_equal(last_call("cuLaunchKernel"),
+                        "cuLaunchKernel vadd_kernel grid=16,1,1 block=128,1,1 smem=0 stream=default params=7");
+    assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
+    assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+}
+
+static void opts_in_to_large_shared_memory(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    tilec_module *m = load_ptx(rt, big_sig, NULL);
+    assert_string_equal(last_call("cuFuncSetAttribute"), "cuFuncSetAttribute 8 65536");
+    tilec_kernel *k = NULL;
+    assert_int_equal(tilec_module_get_kernel(m, "big", &k), TILEC_OK);
+    void *x = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 16, &x), TILEC_OK);
+    int64_t n = 4;
+    tilec_arg a = tensor_arg(x, TILEC_F32, 1, &n);
+    assert_int_equal(tilec_kernel_launch(k, &a, 1), TILEC_OK);
+    assert_string_equal(last_call("cuLaunchKernel"),
+                        "cuLaunchKernel big grid=3,1,1 block=256,1,1 smem=65536 stream=default params=4");
+    assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
+    tilec_module_destroy(m);
+
+    /* The opt-in failing fails the load. */
+    assert_int_equal(dbl_control("cuFuncSetAttribute", 1), 0);
+    tilec_gpu_kernel_desc d = {big_sig, NULL};
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt),
+                        "kernel 0: cuFuncSetAttribute failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
+    assert_int_equal(dbl_live("modules"), 0);
+    tilec_runtime_destroy(rt);
+
+    /* More than the device allows, or more threads than a block may have: refused at load. */
+    assert_int_equal(dbl_configure("smem_optin", 60000), 0);
+    rt = make_cuda();
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m), TILEC_ERR_UNSUPPORTED);
+    assert_string_equal(tilec_runtime_message(rt), "kernel 0: kernel 'big' needs 65536 bytes of shared memory per "
+                                                   "block but device 'Tilec Double 0' allows 60000");
+    tilec_runtime_destroy(rt);
+    assert_int_equal(dbl_configure("smem_optin", 163 * 1024), 0);
+    assert_int_equal(dbl_configure("max_threads", 128), 0);
+    rt = make_cuda();
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m), TILEC_ERR_UNSUPPORTED);
+    assert_string_equal(tilec_runtime_message(rt), "kernel 0: kernel 'big' needs 256 threads per block (8 warps of "
+                                                   "32) but device 'Tilec Double 0' allows 128");
+    tilec_runtime_destroy(rt);
+}
+
+/* The `smem` line: optional, at most once, at most 16 MiB; the CPU ignores it. */
+static void smem_line_is_parsed(void **state)
+{
+    (void)state;
+    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CPU, .num_threads = 1};
+    tilec_runtime *rt = NULL;
+    assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_OK);
+    static const struct {
+        const char *line;
+        tilec_status st;
+        const char *msg;
+    } cases[] = {
+        {"smem 0\n", TILEC_OK, ""},
+        {"smem 16777216\n", TILEC_OK, ""},
+        {"smem 16777217\n", TILEC_ERR_SIGNATURE,
+         "kernel 0: signature line 3: 'smem' value '16777217' is not an integer in [0, 16777216]"},
+        {"smem -1\n", TILEC_ERR_SIGNATURE,
+         "kernel 0: signature line 3: 'smem' value '-1' is not an integer in [0, 16777216]"},
+        {"smem\n", TILEC_ERR_SIGNATURE, "kernel 0: signature line 3: 'smem' takes 1 field, found 0"},
+        {"smem 4\nsmem 4\n", TILEC_ERR_SIGNATURE,
+         "kernel 0: signature line 4: second 'smem' line (the first is line 3)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char sig[512];
+        snprintf(sig, sizeof sig, "tilec-signature 1\nkernel s\n%swarps 1\nscratch 0\nparam x tensor f32 in 1 N\n"
+                 "size N\ngrid 1\naxis c:1\nend\n", cases[i].line);
+        tilec_cpu_kernel_desc d = {sig, NULL};
+        tilec_module *m = NULL;
+        /* A NULL fn fails after the signature is parsed: it tells the two apart. */
+        tilec_status st = tilec_module_load_cpu(rt, &d, 1, &m);
+        if (cases[i].st == TILEC_OK) {
+            assert_int_equal(st, TILEC_ERR_INVALID_ARGUMENT);
+            assert_string_equal(tilec_runtime_message(rt), "kernel 0: kernel 's' has no function");
+        } else {
+            assert_int_equal(st, cases[i].st);
+            assert_string_equal(tilec_runtime_message(rt), cases[i].msg);
+        }
+    }
+    tilec_runtime_destroy(rt);
+}
+
+/* -------------------------------------------------------- error paths */
+
+static void missing_driver_or_entry_point(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("TILEC_CUDA_LIBRARY", "/nonexistent/libcuda-missing.so.1", 1), 0);
+    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED,
+                        "cannot load the CUDA driver from TILEC_CUDA_LIBRARY=/nonexistent/libcuda-missing.so.1: ");
+    assert_int_equal(setenv("TILEC_CUDA_LIBRARY", CUDA_DOUBLE_NO_LAUNCH_PATH, 1), 0);
+    char want[1024];
+    snprintf(want, sizeof want, "the CUDA driver %s has no entry point cuLaunchKernel", CUDA_DOUBLE_NO_LAUNCH_PATH);
+    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED, want);
+    assert_int_equal(unsetenv("TILEC_CUDA_LIBRARY"), 0);
+    void *real = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (real == NULL) /* no driver on this machine: the message says what was tried */
+        expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED, "cannot load the CUDA driver: tried libcuda.so.1 (");
+    else
+        dlclose(real);
+    expect_create_fails(TILEC_BACKEND_MUSA, TILEC_ERR_UNSUPPORTED, "the MUSA backend is not in this build");
+    expect_create_fails(42, TILEC_ERR_INVALID_ARGUMENT, "unknown backend 42");
+    /* A caller without a message buffer still gets the status. */
+    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_MUSA};
+    tilec_runtime *rt = NULL;
+    assert_int_equal(tilec_runtime_create_ex(&o, 0, &rt, NULL, 100), TILEC_ERR_UNSUPPORTED);
+    assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_ERR_UNSUPPORTED);
+}
+
+static void driver_init_failures(void **state)
+{
+    (void)state;
+    assert_int_equal(dbl_control("cuInit", 1), 0);
+    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND,
+                        "cuInit failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
+    assert_int_equal(dbl_control("cuInit", 999), 0); /* a code the driver cannot name */
+    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND, "cuInit failed: CUresult 999: (unknown to cuGetErrorName)");
+    assert_int_equal(dbl_control("cuInit", 0), 0);
+    assert_int_equal(dbl_configure("device_count", 0), 0);
+    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED,
+                        "cuInit failed: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected");
+    assert_int_equal(dbl_configure("device_count", 1), 0);
+    /* Every later step of creation, failing, leaves nothing retained. */
+    static const char *const steps[] = {"cuDeviceGetCount", "cuDeviceGet",          "cuDeviceGetName",
+                                        "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent"};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char want[256];
+        snprintf(want, sizeof want, "%s failed: CUDA_ERROR_NOT_INITIALIZED: initialization error", steps[i]);
+        assert_int_equal(dbl_control(steps[i], 3), 0);
+        expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND, want);
+        assert_int_equal(dbl_control(steps[i], 0), 0);
+        assert_int_equal(dbl_live("retains"), 0);
+    }
+    /* A warp size of 0 would make every block empty. */
+    assert_int_equal(dbl_configure("warp_size", 0), 0);
+    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND, "the CUDA driver reports warp size 0 for device 'Tilec Double 0'");
+    assert_int_equal(dbl_live("retains"), 0);
+}
+
+static void driver_failures_after_creation(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_cuda();
+    tilec_module *m = load_ptx(rt, vadd_sig, "vadd_kernel");
+    tilec_kernel *k = NULL;
+    assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
+    void *x = NULL, *y = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 64, &x), TILEC_OK);
+    assert_int_equal(tilec_device_alloc(rt, 64, &y), TILEC_OK);
+    int64_t n = 16;
+    tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+
+    assert_int_equal(dbl_control("cuLaunchKernel", 719), 0);
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt),
+                        "kernel 'vadd': cuLaunchKernel failed: CUDA_ERROR_LAUNCH_FAILED: unspecified launch failure");
+    assert_int_equal(dbl_control("cuLaunchKernel", 0), 0);
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
+    assert_string_equal(tilec_runtime_message(rt), "");
+
+    assert_int_equal(dbl_control("cuCtxSynchronize", 700), 0);
+    assert_int_equal(tilec_runtime_synchronize(rt), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt), "cuCtxSynchronize failed: CUDA_ERROR_ILLEGAL_ADDRESS: an illegal "
+                                                   "memory access was encountered");
+    assert_int_equal(dbl_control("cuCtxSynchronize", 0), 0);
+
+    /* The driver cannot describe its error: the code is still reported. */
+    assert_int_equal(dbl_control("cuGetErrorName", 1), 0);
+    assert_int_equal(dbl_control("cuMemAlloc_v2", 2), 0);
+    void *z = NULL;
+    assert_int_equal(tilec_device_alloc(rt, 8, &z), TILEC_ERR_OUT_OF_MEMORY);
+    assert_string_equal(tilec_runtime_message(rt), "cuMemAlloc_v2 failed: CUresult 2: (unknown to cuGetErrorName)");
+    assert_int_equal(dbl_control("cuGetErrorName", 0), 0);
+    assert_int_equal(dbl_control("cuMemAlloc_v2", 0), 0);
+
+    /* The PTX JIT failing: its log comes with the error. */
+    assert_int_equal(dbl_control("cuModuleLoadDataEx", 218), 0);
+    tilec_gpu_kernel_desc d = {vadd_sig, "vadd_kernel"};
+    tilec_module *m2 = NULL;
+    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m2), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt), "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_PTX: a PTX JIT "
+                                                   "compilation failed; JIT log: double: injected");
+    assert_int_equal(dbl_control("cuModuleLoadDataEx", 0), 0);
+
+    /* Making the context current fails: every call says so. */
+    assert_int_equal(dbl_control("cuCtxSetCurrent", 201), 0);
+    assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt),
+                        "kernel 'vadd': cuCtxSetCurrent failed: CUDA_ERROR_INVALID_CONTEXT: invalid device context");
+    assert_int_equal(tilec_copy_to_device(rt, x, &n, 8), TILEC_ERR_BACKEND);
+    expect_message(rt, "cuCtxSetCurrent failed");
+    assert_int_equal(tilec_runtime_synchronize(rt), TILEC_ERR_BACKEND);
+    expect_message(rt, "cuCtxSetCurrent failed");
+    assert_int_equal(dbl_control("cuCtxSetCurrent", 0), 0);
+
+    assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
+    assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+    assert_int_equal(dbl_live("allocs"), 0);
+    assert_int_equal(dbl_live("modules"), 0);
+    assert_int_equal(dbl_live("retains"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(creates_and_queries_the_device, fresh),
+        cmocka_unit_test_setup(picks_the_device_and_its_warp_size, fresh),
+        cmocka_unit_test_setup(loads_ptx_and_cubin, fresh),
+        cmocka_unit_test_setup(looks_up_kernels, fresh),
+        cmocka_unit_test_setup(device_memory_works, fresh),
+        cmocka_unit_test_setup(cpu_device_memory_is_host_memory, fresh),
+        cmocka_unit_test_setup(marshals_every_parameter, fresh),
+        cmocka_unit_test_setup(launch_checks_still_apply, fresh),
+        cmocka_unit_test_setup(opts_in_to_large_shared_memory, fresh),
+        cmocka_unit_test_setup(smem_line_is_parsed, fresh),
+        cmocka_unit_test_setup(missing_driver_or_entry_point, fresh),
+        cmocka_unit_test_setup(driver_init_failures, fresh),
+        cmocka_unit_test_setup(driver_failures_after_creation, fresh),
+    };
+    return cmocka_run_group_tests(tests, open_double, close_double);
+}
