@@ -1,0 +1,628 @@
+/*
+ * test_cpu.c — end-to-end tests of the CPU target: every kernel in examples/
+ * goes through the front end, the default pass pipeline and the JIT
+ * (codegen/), is launched through the runtime (runtime/) with 1 and with 3
+ * worker threads, and its output is compared
+ *  - with the independent C references of references.c (the tolerances of
+ *    test_interp.c), and
+ *  - with the reference interpreter on the same IR, bit for bit when dot is
+ *    not fused (fast_dot = false); with fast_dot = true only the tolerance
+ *    against the references applies.
+ * Shapes are tails: the shapes of test_interp's end-to-end tests (not
+ * multiples of the tiles), size 1, and sizes smaller than one tile. Every
+ * tensor lives inside a larger buffer filled with all-ones bytes (NaN for f16
+ * and f32), with a border on every axis, so its strides are not the dense
+ * ones; a write outside the logical tensor or a change to an input fails.
+ *
+ * Invariant: fixed seeds; each kernel is compiled once per configuration and
+ * reused for all its shapes; everything allocated is freed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen.h"
+#include "frontend.h"
+#include "ir.h"
+#include "passes.h"
+#include "references.h"
+
+/* Runtimes with 1 and 3 worker threads; every case runs on both. */
+enum { NRT = 2, MAX_PARAMS = 6 };
+static const int32_t rt_threads[NRT] = {1, 3};
+static tilec_runtime *rts[NRT];
+
+/* Fixed-seed xorshift generator for inputs in [-1, 1]. */
+static uint64_t rng_state;
+static float rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((double)(rng_state >> 11) * 0x1p-53 * 2.0 - 1.0);
+}
+
+/* ------------------------------------------------------ guarded tensors */
+
+/* A tensor inside a larger buffer: one poisoned element before and after it
+ * on every axis (two after the innermost); poison = all bits set. */
+typedef struct GBuf {
+    TcTensorArg t;
+    unsigned char *mem, *snapshot;
+    size_t bytes;
+    int64_t psizes[TC_MAX_RANK], pstrides[TC_MAX_RANK];
+    int64_t numel;
+} GBuf;
+
+static void gbuf_init(GBuf *g, TcDtype dt, uint32_t rank, const int64_t *sizes)
+{
+    memset(g, 0, sizeof *g);
+    int64_t total = 1;
+    g->numel = 1;
+    for (uint32_t d = rank; d-- > 0;) {
+        g->psizes[d] = sizes[d] + (d == rank - 1 ? 3 : 2);
+        g->pstrides[d] = total;
+        total *= g->psizes[d];
+        g->numel *= sizes[d];
+    }
+    unsigned eb = tc_dtype_bytes(dt);
+    g->bytes = (size_t)total * eb;
+    g->mem = malloc(g->bytes);
+    assert_non_null(g->mem);
+    memset(g->mem, 0xFF, g->bytes);
+    int64_t off = 0;
+    for (uint32_t d = 0; d < rank; d++) off += g->pstrides[d];
+    g->t.data = g->mem + off * eb;
+    g->t.dtype = dt;
+    g->t.rank = rank;
+    for (uint32_t d = 0; d < rank; d++) {
+        g->t.sizes[d] = sizes[d];
+        g->t.strides[d] = g->pstrides[d];
+    }
+}
+
+static void gbuf_free(GBuf *g)
+{
+    free(g->mem);
+    free(g->snapshot);
+}
+
+static unsigned char *gbuf_at(const GBuf *g, int64_t flat)
+{
+    int64_t off = 0;
+    for (uint32_t d = g->t.rank; d-- > 0;) {
+        off += (flat % g->t.sizes[d]) * g->t.strides[d];
+        flat /= g->t.sizes[d];
+    }
+    return (unsigned char *)g->t.data + off * (int64_t)tc_dtype_bytes(g->t.dtype);
+}
+
+static void gbuf_set(GBuf *g, int64_t flat, float v)
+{
+    unsigned char *p = gbuf_at(g, flat);
+    if (g->t.dtype == TC_F16) {
+        uint16_t h = tc_f32_to_f16(v);
+        memcpy(p, &h, 2);
+    } else {
+        memcpy(p, &v, 4);
+    }
+}
+
+static float gbuf_get(const GBuf *g, int64_t flat)
+{
+    const unsigned char *p = gbuf_at(g, flat);
+    if (g->t.dtype == TC_F16) {
+        uint16_t h;
+        memcpy(&h, p, 2);
+        return tc_f16_to_f32(h);
+    }
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Random input in [-1, 1] (rounded to f16 for f16 tensors); returns the dense
+ * logical values and remembers the buffer to check it is left unchanged. */
+static float *gbuf_random(GBuf *g, TcDtype dt, uint32_t rank, const int64_t *sizes)
+{
+    gbuf_init(g, dt, rank, sizes);
+    float *dense = malloc((size_t)(g->numel ? g->numel : 1) * sizeof *dense);
+    assert_non_null(dense);
+    for (int64_t i = 0; i < g->numel; i++) {
+        gbuf_set(g, i, rnd());
+        dense[i] = gbuf_get(g, i);
+    }
+    g->snapshot = malloc(g->bytes);
+    assert_non_null(g->snapshot);
+    memcpy(g->snapshot, g->mem, g->bytes);
+    return dense;
+}
+
+/* Counts elements of the buffer outside the logical tensor that lost their poison. */
+static int64_t guard_damage(const GBuf *g)
+{
+    unsigned eb = tc_dtype_bytes(g->t.dtype);
+    int64_t bad = 0, total = (int64_t)(g->bytes / eb);
+    for (int64_t i = 0; i < total; i++) {
+        int64_t rem = i;
+        bool inside = true;
+        for (uint32_t d = 0; d < g->t.rank; d++) {
+            int64_t c = rem / g->pstrides[d] - 1;
+            rem %= g->pstrides[d];
+            if (c < 0 || c >= g->t.sizes[d]) inside = false;
+        }
+        if (inside) continue;
+        for (unsigned b = 0; b < eb; b++)
+            if (g->mem[(size_t)i * eb + b] != 0xFF) {
+                bad++;
+                break;
+            }
+    }
+    return bad;
+}
+
+/* ------------------------------------------------------ compiled kernels */
+
+/* An example compiled for the CPU and loaded into every runtime. */
+typedef struct Prog {
+    TcArena arena;
+    TcDiagEngine de;
+    TcIrModule *m;
+    TcIrFunc *f;
+    TcJit *jit;
+    tilec_module *mod[NRT];
+    tilec_kernel *k[NRT];
+    bool fast_dot;
+} Prog;
+
+static void prog_compile(Prog *p, const char *name, const TcConstOverride *defs, uint32_t ndefs, bool fast_dot)
+{
+    memset(p, 0, sizeof *p);
+    p->fast_dot = fast_dot;
+    tc_arena_init(&p->arena);
+    tc_diag_init(&p->de, &p->arena);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/%s.tile", TILEC_SOURCE_DIR, name);
+    TcSource src;
+    const char *err = NULL;
+    if (!tc_read_file(&p->arena, path, (size_t)1 << 20, &src, &err)) {
+        print_message("cannot read %s: %s\n", path, err ? err : "?");
+        fail();
+    }
+    uint32_t fid = tc_diag_add_file(&p->de, src);
+    p->m = tc_ir_module_new(&p->arena);
+    TcAstNode *ast = tc_parse_file(&p->arena, &p->m->strs, &p->de, fid);
+    TcSemaOptions so = {.defines = defs, .ndefines = ndefs, .kernel = NULL};
+    TcPipeline pipe;
+    TcPassOptions po = {0};
+    TcCpuOptions co = {.opt_level = 3, .fast_dot = fast_dot};
+    bool ok = p->de.nerrors == 0 && tc_sema_lower(ast, p->m, &p->de, &so) &&
+              tc_pipeline_parse(TC_DEFAULT_PIPELINE, &p->arena, &p->de, &pipe) &&
+              tc_pipeline_run(&pipe, p->m, &p->de, &po, NULL, NULL);
+    p->f = ok ? tc_ir_module_find(p->m, name) : NULL;
+    if (p->f) ok = tc_jit_compile(p->m, &co, &p->de, &p->jit);
+    if (!ok || !p->f) {
+        TcStrBuf sb;
+        tc_sb_init(&sb);
+        tc_diag_render(&p->de, TC_DIAG_TEXT, &sb);
+        print_message("compiling %s failed:\n%s\n", path, sb.data ? sb.data : "(no diagnostics)");
+        tc_sb_free(&sb);
+        fail();
+    }
+    size_t nk = 0;
+    const tilec_cpu_kernel_desc *kd = tc_jit_kernels(p->jit, &nk);
+    for (int r = 0; r < NRT; r++) {
+        assert_int_equal(tilec_module_load_cpu(rts[r], kd, nk, &p->mod[r]), TILEC_OK);
+        assert_int_equal(tilec_module_get_kernel(p->mod[r], name, &p->k[r]), TILEC_OK);
+    }
+}
+
+static void prog_free(Prog *p)
+{
+    for (int r = 0; r < NRT; r++) tilec_module_destroy(p->mod[r]);
+    tc_jit_free(p->jit);
+    tc_ir_module_free(p->m);
+    tc_arena_free(&p->arena);
+}
+
+/* ------------------------------------------------------------ one case */
+
+/* Distance in units in the last place between two f16 or f32 values of the
+ * same sign convention: the bit patterns mapped to a monotonic integer line. */
+static int64_t ulp_distance(const unsigned char *x, const unsigned char *y, unsigned eb)
+{
+    int64_t a, b;
+    if (eb == 2) {
+        uint16_t hx, hy;
+        memcpy(&hx, x, 2);
+        memcpy(&hy, y, 2);
+        a = hx & 0x8000 ? -(int64_t)(hx & 0x7FFF) : (int64_t)hx;
+        b = hy & 0x8000 ? -(int64_t)(hy & 0x7FFF) : (int64_t)hy;
+    } else {
+        uint32_t fx, fy;
+        memcpy(&fx, x, 4);
+        memcpy(&fy, y, 4);
+        a = fx & 0x80000000u ? -(int64_t)(fx & 0x7FFFFFFFu) : (int64_t)fx;
+        b = fy & 0x80000000u ? -(int64_t)(fy & 0x7FFFFFFFu) : (int64_t)fy;
+    }
+    return a > b ? a - b : b - a;
+}
+
+/* The arguments of one launch: tensors in guarded buffers, float scalars,
+ * exactly one output tensor and its dense reference. */
+typedef struct Case {
+    char what[128];
+    uint32_t np;
+    bool is_tensor[MAX_PARAMS];
+    GBuf buf[MAX_PARAMS];
+    float *dense[MAX_PARAMS];  /* inputs' logical values (NULL for the output and scalars) */
+    double scalar[MAX_PARAMS];
+    uint32_t out;
+    float *ref;                /* dense reference of the output */
+    double rtol, atol;
+    /* How far the compiled output may be from the interpreter's without
+     * fast_dot: an element passes within interp_ulps units in the last place
+     * or within interp_atol. Both 0 (bit for bit) except for kernels that call
+     * exp in vectorizable loops: the JIT maps those to glibc's libmvec
+     * (codegen/cpu.c, init_llvm), the interpreter to the scalar expf. */
+    int64_t interp_ulps;
+    double interp_atol;
+} Case;
+
+static void case_input(Case *c, uint32_t i, TcDtype dt, uint32_t rank, const int64_t *sizes)
+{
+    c->is_tensor[i] = true;
+    c->dense[i] = gbuf_random(&c->buf[i], dt, rank, sizes);
+}
+
+static void case_output(Case *c, uint32_t i, TcDtype dt, uint32_t rank, const int64_t *sizes)
+{
+    c->is_tensor[i] = true;
+    c->out = i;
+    gbuf_init(&c->buf[i], dt, rank, sizes);
+    c->ref = malloc((size_t)(c->buf[i].numel ? c->buf[i].numel : 1) * sizeof *c->ref);
+    assert_non_null(c->ref);
+}
+
+static void case_free(Case *c)
+{
+    for (uint32_t i = 0; i < c->np; i++) {
+        if (c->is_tensor[i]) gbuf_free(&c->buf[i]);
+        free(c->dense[i]);
+    }
+    free(c->ref);
+}
+
+/* Runs c through the interpreter (into a fresh guarded copy of the output),
+ * then through the compiled kernel on every runtime, and checks each run:
+ * tolerance against the reference, guard border, inputs unchanged, and, when
+ * dot is not fused, bit-identical to the interpreter. */
+static void case_check(const Prog *p, Case *c)
+{
+    GBuf *out = &c->buf[c->out];
+    GBuf interp;
+    gbuf_init(&interp, out->t.dtype, out->t.rank, out->t.sizes);
+    TcInterpArg iargs[MAX_PARAMS];
+    tilec_arg rargs[MAX_PARAMS];
+    memset(iargs, 0, sizeof iargs);
+    memset(rargs, 0, sizeof rargs);
+    for (uint32_t i = 0; i < c->np; i++) {
+        if (!c->is_tensor[i]) {
+            iargs[i].f = c->scalar[i];
+            rargs[i].kind = TILEC_ARG_FLOAT;
+            rargs[i].f = c->scalar[i];
+            continue;
+        }
+        const TcTensorArg *t = i == c->out ? &interp.t : &c->buf[i].t;
+        iargs[i].tensor = *t;
+        rargs[i].kind = TILEC_ARG_TENSOR;
+        rargs[i].tensor.data = c->buf[i].t.data;
+        rargs[i].tensor.dtype = (int32_t)c->buf[i].t.dtype;
+        rargs[i].tensor.rank = (int32_t)c->buf[i].t.rank;
+        for (uint32_t d = 0; d < c->buf[i].t.rank; d++) {
+            rargs[i].tensor.sizes[d] = c->buf[i].t.sizes[d];
+            rargs[i].tensor.strides[d] = c->buf[i].t.strides[d];
+        }
+    }
+    char err[512];
+    bool ok = tc_interp_run(p->f, iargs, NULL, err, sizeof err);
+    if (!ok) print_message("interpreter error: %s\n", err);
+    assert_true(ok);
+    unsigned eb = tc_dtype_bytes(out->t.dtype);
+    for (int r = 0; r < NRT; r++) {
+        memset(out->mem, 0xFF, out->bytes);
+        tilec_status st = tilec_kernel_launch(p->k[r], rargs, c->np);
+        if (st != TILEC_OK) print_message("launch failed: %s\n", tilec_runtime_message(rts[r]));
+        assert_int_equal(st, TILEC_OK);
+        double maxerr = 0;
+        int64_t bad = 0, differ = 0, far = 0, maxulps = 0;
+        double maxdiff = 0;
+        for (int64_t i = 0; i < out->numel; i++) {
+            double got = gbuf_get(out, i), want = c->ref[i], e = fabs(got - want);
+            if (!(e <= c->atol + c->rtol * fabs(want))) {
+                if (bad < 5) print_message("  %s[%lld] = %.8g, want %.8g\n", c->what, (long long)i, got, want);
+                bad++;
+                e = isnan(e) ? INFINITY : e;
+            }
+            if (e > maxerr) maxerr = e;
+            if (memcmp(gbuf_at(out, i), gbuf_at(&interp, i), eb) != 0) {
+                int64_t u = ulp_distance(gbuf_at(out, i), gbuf_at(&interp, i), eb);
+                double d = fabs(got - gbuf_get(&interp, i));
+                d = isnan(d) ? INFINITY : d;
+                if (u > c->interp_ulps && !(d <= c->interp_atol)) {
+                    if (!p->fast_dot && far < 5)
+                        print_message("  %s[%lld] = %.9g, interpreter %.9g\n", c->what, (long long)i, got,
+                                      (double)gbuf_get(&interp, i));
+                    far++;
+                }
+                if (u > maxulps) maxulps = u;
+                if (d > maxdiff) maxdiff = d;
+                differ++;
+            }
+        }
+        int64_t dmg = guard_damage(out);
+        print_message("  %-44s %s %d thr: max abs err %.3g; %lld/%lld differ from interp (max %lld ulp, %.3g)\n",
+                      c->what, p->fast_dot ? "fast_dot" : "exact   ", rt_threads[r], maxerr, (long long)differ,
+                      (long long)out->numel, (long long)maxulps, maxdiff);
+        if (dmg) print_message("  %s: %lld guard elements written\n", c->what, (long long)dmg);
+        assert_int_equal(bad, 0);
+        assert_int_equal(dmg, 0);
+        if (!p->fast_dot) assert_int_equal(far, 0);
+        for (uint32_t i = 0; i < c->np; i++)
+            if (c->is_tensor[i] && i != c->out) assert_memory_equal(c->buf[i].mem, c->buf[i].snapshot, c->buf[i].bytes);
+    }
+    assert_int_equal(guard_damage(&interp), 0);
+    gbuf_free(&interp);
+}
+
+/* ------------------------------------------------------------- examples */
+
+static const char *mode_name(const Prog *p) { return p->fast_dot ? "fast_dot" : "exact"; }
+
+static void gemm_case(const Prog *p, int M, int N, int K, TcDtype T, const char *tiles)
+{
+    Case c = {.np = 4, .rtol = 0, .atol = 1e-3 * ceil(K / 32.0)};
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sc[2] = {M, N};
+    case_input(&c, 0, T, 2, sa);
+    case_input(&c, 1, T, 2, sb);
+    case_output(&c, 2, TC_F32, 2, sc);
+    c.scalar[3] = 0.75;
+    ref_gemm(M, N, K, c.dense[0], c.dense[1], 0.75f, c.ref);
+    snprintf(c.what, sizeof c.what, "gemm %s M=%d N=%d K=%d %s", tc_dtype_name(T), M, N, K, tiles);
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_gemm(void **state)
+{
+    (void)state;
+    static const TcConstOverride small[3] = {{"BM", "32"}, {"BN", "16"}, {"BK", "8"}};
+    static const TcConstOverride small_f32[4] = {{"BM", "32"}, {"BN", "16"}, {"BK", "8"}, {"T", "f32"}};
+    static const TcConstOverride f32[1] = {{"T", "f32"}};
+    static const struct {
+        const TcConstOverride *defs;
+        uint32_t ndefs;
+        TcDtype T;
+        const char *tiles;
+    } cfgs[] = {{NULL, 0, TC_F16, "128x128x32"}, {small, 3, TC_F16, "32x16x8"}, {small_f32, 4, TC_F32, "32x16x8"},
+                {f32, 1, TC_F32, "128x128x32"}};
+    /* tails of every tile; size 1; smaller than one tile on every axis */
+    static const int shapes[][3] = {{37, 53, 29}, {1, 1, 1}, {5, 7, 3}, {1, 53, 29}, {37, 1, 1}, {33, 17, 9}};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (size_t ci = 0; ci < sizeof cfgs / sizeof cfgs[0]; ci++)
+        for (int fd = 0; fd < 2; fd++) {
+            Prog p;
+            prog_compile(&p, "gemm", cfgs[ci].defs, cfgs[ci].ndefs, fd);
+            print_message("gemm %s %s\n", cfgs[ci].tiles, mode_name(&p));
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                gemm_case(&p, shapes[s][0], shapes[s][1], shapes[s][2], cfgs[ci].T, cfgs[ci].tiles);
+            prog_free(&p);
+        }
+}
+
+static void gemm_bias_relu_case(const Prog *p, int M, int N, int K, const char *tiles)
+{
+    Case c = {.np = 4, .rtol = 2e-3, .atol = 2e-3};
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sn[1] = {N}, sy[2] = {M, N};
+    case_input(&c, 0, TC_F16, 2, sa);
+    case_input(&c, 1, TC_F16, 2, sb);
+    case_input(&c, 2, TC_F32, 1, sn);
+    case_output(&c, 3, TC_F16, 2, sy);
+    ref_gemm_bias_relu(M, N, K, c.dense[0], c.dense[1], c.dense[2], c.ref);
+    snprintf(c.what, sizeof c.what, "gemm_bias_relu M=%d N=%d K=%d %s", M, N, K, tiles);
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_gemm_bias_relu(void **state)
+{
+    (void)state;
+    static const TcConstOverride small[3] = {{"BM", "32"}, {"BN", "16"}, {"BK", "8"}};
+    static const int shapes[][3] = {{37, 53, 29}, {1, 1, 1}, {5, 7, 3}, {65, 3, 40}};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (int ci = 0; ci < 2; ci++)
+        for (int fd = 0; fd < 2; fd++) {
+            Prog p;
+            prog_compile(&p, "gemm_bias_relu", ci ? small : NULL, ci ? 3 : 0, fd);
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                gemm_bias_relu_case(&p, shapes[s][0], shapes[s][1], shapes[s][2], ci ? "32x16x8" : "64x64x32");
+            prog_free(&p);
+        }
+}
+
+static void attention_case(const Prog *p, int Z, int H, int S, bool causal)
+{
+    enum { D = 64 };
+    Case c = {.np = 5, .rtol = 2e-3, .atol = 2e-3, .interp_ulps = 2, .interp_atol = 5e-4};
+    int64_t s[4] = {Z, H, S, D};
+    case_input(&c, 0, TC_F16, 4, s);
+    case_input(&c, 1, TC_F16, 4, s);
+    case_input(&c, 2, TC_F16, 4, s);
+    case_output(&c, 3, TC_F16, 4, s);
+    float scale = (float)(1.0 / sqrt(64.0));
+    c.scalar[4] = scale;
+    ref_attention(Z, H, S, D, c.dense[0], c.dense[1], c.dense[2], scale, causal, c.ref);
+    snprintf(c.what, sizeof c.what, "attention Z=%d H=%d S=%d D=%d%s", Z, H, S, D, causal ? " causal" : "");
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_attention(void **state)
+{
+    (void)state;
+    static const TcConstOverride causal_def[1] = {{"CAUSAL", "true"}};
+    /* S = 77: a tail of BQ and BKV; 1; 5 (less than one tile); 130 with Z = 2 */
+    static const int shapes[][3] = {{1, 2, 77}, {1, 1, 1}, {1, 2, 5}, {2, 1, 130}};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (int causal = 0; causal < 2; causal++)
+        for (int fd = 0; fd < 2; fd++) {
+            Prog p;
+            prog_compile(&p, "attention", causal ? causal_def : NULL, causal ? 1 : 0, fd);
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+                attention_case(&p, shapes[s][0], shapes[s][1], shapes[s][2], causal);
+            prog_free(&p);
+        }
+}
+
+static void softmax_case(const Prog *p, int M, int N)
+{
+    Case c = {.np = 2, .rtol = 1e-4, .atol = 1e-4, .interp_ulps = 8};
+    int64_t s[2] = {M, N};
+    case_input(&c, 0, TC_F32, 2, s);
+    case_output(&c, 1, TC_F32, 2, s);
+    ref_softmax(M, N, c.dense[0], c.ref);
+    snprintf(c.what, sizeof c.what, "softmax M=%d N=%d", M, N);
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_softmax(void **state)
+{
+    (void)state;
+    static const int shapes[][2] = {{7, 300}, {7, 1}, {1, 1}, {3, 5}, {1, 129}};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (int fd = 0; fd < 2; fd++) {
+        Prog p;
+        prog_compile(&p, "softmax", NULL, 0, fd);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) softmax_case(&p, shapes[s][0], shapes[s][1]);
+        prog_free(&p);
+    }
+}
+
+static void layernorm_case(const Prog *p, int M, int N)
+{
+    Case c = {.np = 4, .rtol = 1e-4, .atol = 1e-4};
+    int64_t s[2] = {M, N}, sn[1] = {N};
+    case_input(&c, 0, TC_F32, 2, s);
+    case_input(&c, 1, TC_F32, 1, sn);
+    case_input(&c, 2, TC_F32, 1, sn);
+    case_output(&c, 3, TC_F32, 2, s);
+    ref_layernorm(M, N, c.dense[0], c.dense[1], c.dense[2], 1e-5f, c.ref);
+    snprintf(c.what, sizeof c.what, "layernorm M=%d N=%d", M, N);
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_layernorm(void **state)
+{
+    (void)state;
+    static const int shapes[][2] = {{5, 300}, {1, 1}, {3, 7}, {2, 257}};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (int fd = 0; fd < 2; fd++) {
+        Prog p;
+        prog_compile(&p, "layernorm", NULL, 0, fd);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) layernorm_case(&p, shapes[s][0], shapes[s][1]);
+        prog_free(&p);
+    }
+}
+
+static void rmsnorm_case(const Prog *p, int M, int N)
+{
+    Case c = {.np = 3, .rtol = 2e-3, .atol = 2e-3};
+    int64_t s[2] = {M, N}, sn[1] = {N};
+    case_input(&c, 0, TC_F16, 2, s);
+    case_input(&c, 1, TC_F16, 1, sn);
+    case_output(&c, 2, TC_F16, 2, s);
+    ref_rmsnorm(M, N, c.dense[0], c.dense[1], 1e-6f, true, c.ref);
+    snprintf(c.what, sizeof c.what, "rmsnorm f16 M=%d N=%d", M, N);
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_rmsnorm(void **state)
+{
+    (void)state;
+    static const int shapes[][2] = {{5, 300}, {1, 1}, {3, 7}, {2, 257}};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (int fd = 0; fd < 2; fd++) {
+        Prog p;
+        prog_compile(&p, "rmsnorm", NULL, 0, fd);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) rmsnorm_case(&p, shapes[s][0], shapes[s][1]);
+        prog_free(&p);
+    }
+}
+
+static void vector_add_case(const Prog *p, int N)
+{
+    Case c = {.np = 3, .rtol = 1e-4, .atol = 1e-4};
+    int64_t s[1] = {N};
+    case_input(&c, 0, TC_F32, 1, s);
+    case_input(&c, 1, TC_F32, 1, s);
+    case_output(&c, 2, TC_F32, 1, s);
+    ref_vector_add(N, c.dense[0], c.dense[1], c.ref);
+    snprintf(c.what, sizeof c.what, "vector_add N=%d", N);
+    case_check(p, &c);
+    case_free(&c);
+}
+
+static void test_cpu_vector_add(void **state)
+{
+    (void)state;
+    static const int shapes[] = {1, 1000, 3000, 7, 1025};
+    rng_state = 0x9E3779B97F4A7C15u;
+    for (int fd = 0; fd < 2; fd++) {
+        Prog p;
+        prog_compile(&p, "vector_add", NULL, 0, fd);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) vector_add_case(&p, shapes[s]);
+        prog_free(&p);
+    }
+}
+
+static int setup_runtimes(void **state)
+{
+    (void)state;
+    for (int r = 0; r < NRT; r++) {
+        tilec_runtime_options o = {sizeof o, TILEC_BACKEND_CPU, rt_threads[r]};
+        if (tilec_runtime_create(&o, &rts[r]) != TILEC_OK || tilec_runtime_num_threads(rts[r]) != rt_threads[r])
+            return -1;
+    }
+    return 0;
+}
+
+static int teardown_runtimes(void **state)
+{
+    (void)state;
+    for (int r = 0; r < NRT; r++) tilec_runtime_destroy(rts[r]);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cpu_gemm),
+        cmocka_unit_test(test_cpu_gemm_bias_relu),
+        cmocka_unit_test(test_cpu_attention),
+        cmocka_unit_test(test_cpu_softmax),
+        cmocka_unit_test(test_cpu_layernorm),
+        cmocka_unit_test(test_cpu_rmsnorm),
+        cmocka_unit_test(test_cpu_vector_add),
+    };
+    return cmocka_run_group_tests(tests, setup_runtimes, teardown_runtimes);
+}
