@@ -15,6 +15,7 @@
 #include "codegen.h"
 #include "frontend.h"
 #include "npy.h"
+#include "options.h"
 #include "passes.h"
 #include "run.h"
 
@@ -96,15 +97,6 @@ static bool push_pairs(TcArena *a, TcDiagEngine *de, const char *opt, const char
     return true;
 }
 
-static const char *val(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] == 0 && *i + 1 < argc) return argv[++*i];
-    return NULL;
-}
-
 static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiagEngine *de, bool *help)
 {
     const char *v;
@@ -115,26 +107,21 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             *help = true;
             return true;
-        } else if ((v = val(argc, argv, &i, "--kernel"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--kernel"))) {
             o->kernel = v;
-        } else if ((v = val(argc, argv, &i, "--size"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--size"))) {
             if (!push_pairs(a, de, "--size", v, true, &o->sizes)) return false;
-        } else if ((v = val(argc, argv, &i, "--arg"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--arg"))) {
             if (!push_pairs(a, de, "--arg", v, false, &o->args)) return false;
-        } else if ((v = val(argc, argv, &i, "--in"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--in"))) {
             if (!push_pairs(a, de, "--in", v, false, &o->ins)) return false;
-        } else if ((v = val(argc, argv, &i, "--out"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--out"))) {
             if (!push_pairs(a, de, "--out", v, false, &o->outs)) return false;
         } else if (strncmp(arg, "-D", 2) == 0) {
-            const char *def = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : "");
-            const char *eq = strchr(def, '=');
-            if (!eq || eq == def) {
-                tc_error(de, TC_E_OPTION, (TcSpan){0}, "-D needs NAME=VALUE, found '%s'", def);
-                return false;
-            }
-            TcConstOverride d = {tc_arena_strndup(a, def, (size_t)(eq - def)), eq + 1};
+            TcConstOverride d;
+            if (!tc_opt_define(argc, argv, &i, a, de, &d)) return false;
             TC_VEC_PUSH(a, o->defines, d);
-        } else if ((v = val(argc, argv, &i, "--target"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--target"))) {
             if (strcmp(v, "cpu") != 0) {
                 tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: unknown --target '%s'; this build runs on: cpu", v);
                 return false;
@@ -143,15 +130,15 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
             o->check = true;
         } else if (strcmp(arg, "--bench") == 0) {
             o->bench = true;
-        } else if ((v = val(argc, argv, &i, "--seed"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--seed"))) {
             o->seed = strtoull(v, NULL, 0);
-        } else if ((v = val(argc, argv, &i, "--iters"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--iters"))) {
             o->iters = atoi(v);
             if (o->iters < 1) {
                 tc_error(de, TC_E_OPTION, (TcSpan){0}, "--iters needs a positive count, found '%s'", v);
                 return false;
             }
-        } else if ((v = val(argc, argv, &i, "--threads"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--threads"))) {
             o->threads = atoi(v);
             if (o->threads < 1) {
                 tc_error(de, TC_E_OPTION, (TcSpan){0}, "--threads needs a positive count, found '%s'", v);

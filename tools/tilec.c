@@ -14,6 +14,7 @@
  */
 #include "codegen.h"
 #include "frontend.h"
+#include "options.h"
 #include "passes.h"
 #include "run.h"
 
@@ -78,16 +79,6 @@ static void option_error(TcDiagEngine *de, const char *fmt, const char *arg)
     tc_error(de, TC_E_OPTION, (TcSpan){0}, fmt, arg);
 }
 
-/* Returns the value of "--name=value" or "--name value"; NULL if absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] == 0 && *i + 1 < argc) return argv[++*i];
-    return NULL;
-}
-
 static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngine *de, bool *exit_now)
 {
     const char *v;
@@ -113,7 +104,7 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
         } else if (strcmp(arg, "-o") == 0) {
             if (i + 1 >= argc) { option_error(de, "%s needs a file name", arg); return false; }
             o->output = argv[++i];
-        } else if ((v = opt_value(argc, argv, &i, "--emit"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--emit"))) {
             if (strcmp(v, "tokens") == 0) o->emit = EMIT_TOKENS;
             else if (strcmp(v, "ast") == 0) o->emit = EMIT_AST;
             else if (strcmp(v, "tile-ir") == 0) o->emit = EMIT_TILE_IR;
@@ -121,13 +112,13 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
             else if (strcmp(v, "asm") == 0) o->emit = EMIT_ASM;
             else if (strcmp(v, "obj") == 0) o->emit = EMIT_OBJ;
             else { option_error(de, "unknown --emit kind '%s'; expected tokens, ast, tile-ir, llvm, asm or obj", v); return false; }
-        } else if ((v = opt_value(argc, argv, &i, "--target"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--target"))) {
             if (strcmp(v, "cpu") != 0) {
                 option_error(de, "unknown --target '%s'; this build supports: cpu", v);
                 return false;
             }
             o->target = v;
-        } else if ((v = opt_value(argc, argv, &i, "--cpu"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--cpu"))) {
             o->cpu.cpu = v;
         } else if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) {
             o->cpu.opt_level = arg[2] - '0';
@@ -141,27 +132,22 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
             else { option_error(de, "unknown input language '%s'; expected tile or tile-ir", lang); return false; }
             o->lang_given = true;
         } else if (strncmp(arg, "-D", 2) == 0) {
-            const char *def = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
-            const char *eq = def ? strchr(def, '=') : NULL;
-            if (!def || !eq || eq == def) {
-                option_error(de, "-D needs NAME=VALUE, found '%s'", def ? def : "");
-                return false;
-            }
-            TcConstOverride d = {tc_arena_strndup(a, def, (size_t)(eq - def)), eq + 1};
+            TcConstOverride d;
+            if (!tc_opt_define(argc, argv, &i, a, de, &d)) return false;
             TC_VEC_PUSH(a, o->defines, d);
-        } else if ((v = opt_value(argc, argv, &i, "--kernel"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--kernel"))) {
             o->kernel = v;
         } else if (strncmp(arg, "--passes=", 9) == 0) {
             o->passes = arg + 9;
         } else if (strcmp(arg, "--print-after-all") == 0) {
             o->pass_opts.print_after_all = true;
-        } else if ((v = opt_value(argc, argv, &i, "--print-after"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--print-after"))) {
             o->pass_opts.print_after = v;
         } else if (strcmp(arg, "--verify-each") == 0) {
             o->pass_opts.verify_each = true;
         } else if (strcmp(arg, "--time-passes") == 0) {
             o->pass_opts.time_passes = true;
-        } else if ((v = opt_value(argc, argv, &i, "--diagnostics"))) {
+        } else if ((v = tc_opt_value(argc, argv, &i, "--diagnostics"))) {
             if (strcmp(v, "text") == 0) o->diag_format = TC_DIAG_TEXT;
             else if (strcmp(v, "json") == 0) o->diag_format = TC_DIAG_JSON;
             else { option_error(de, "unknown --diagnostics format '%s'; expected text or json", v); return false; }
