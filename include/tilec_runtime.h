@@ -90,7 +90,9 @@ tilec_status tilec_runtime_create(const tilec_runtime_options *opt, tilec_runtim
  * backend). When it fails, and message is not NULL, why is written there
  * (NUL-terminated, truncated to message_cap bytes): there is no runtime yet
  * to keep the message on. The CUDA backend finds the driver through
- * TILEC_CUDA_LIBRARY (a path) if set, else libcuda.so.1, else libcuda.so. */
+ * TILEC_CUDA_LIBRARY (a path) if set, else libcuda.so.1, else libcuda.so;
+ * the MUSA backend through TILEC_MUSA_LIBRARY, else libmusa.so.1, else
+ * libmusa.so. */
 tilec_status tilec_runtime_create_ex(const tilec_runtime_options *opt, int32_t device, tilec_runtime **out,
                                      char *message, size_t message_cap);
 void tilec_runtime_destroy(tilec_runtime *rt);
@@ -115,6 +117,8 @@ typedef struct tilec_device_props {
     int32_t max_shared_per_block; /* bytes of shared memory a block gets without opt-in; 0 on the CPU */
     int32_t max_shared_optin;     /* bytes a kernel may opt in to (dynamic shared memory above 48 KiB) */
     int32_t multiprocessors;      /* streaming multiprocessors; the worker threads on the CPU */
+    char arch[32];                /* the compiler's name for the device: "sm_80" (CUDA), "mp_22" (MUSA:
+                                     mp_ and the compute capability's digits), "cpu" */
 } tilec_device_props;
 
 /* Fills the first out->size bytes of *out (out->size itself is kept). */
@@ -182,7 +186,7 @@ tilec_status tilec_module_load_cpu(tilec_runtime *rt, const tilec_cpu_kernel_des
                                    tilec_module **out);
 /* Makes a module from a GPU image: PTX text (NUL-terminated within
  * image_bytes) or a cubin (an ELF image, image_bytes long) for the CUDA
- * backend. Each kernel's entry must be in the image (else TILEC_ERR_NOT_FOUND).
+ * backend; a mubin (an ELF image) for the MUSA backend. Each kernel's entry must be in the image (else TILEC_ERR_NOT_FOUND).
  * Signatures are checked as for tilec_module_load_cpu. */
 tilec_status tilec_module_load_gpu(tilec_runtime *rt, const void *image, size_t image_bytes,
                                    const tilec_gpu_kernel_desc *kernels, size_t count, tilec_module **out);

@@ -1,8 +1,8 @@
 /*
  * backend.h — the internal interface between the backend-independent part
  * of the runtime (runtime.c: handles, messages, signatures, argument checks,
- * the grid) and one backend (backend_cpu.c, backend_cuda.c; MUSA later, as
- * a copy of backend_cuda.c).
+ * the grid) and one backend (backend_cpu.c; backend_driver.c, which serves
+ * CUDA and MUSA from one implementation and a description of each vendor).
  *
  * A backend only loads code and runs a launch that runtime.c has already
  * checked: it never sees an argument that does not match the signature, a
@@ -79,13 +79,14 @@ typedef struct rt_backend {
 
 extern const rt_backend rt_backend_cpu;
 extern const rt_backend rt_backend_cuda;
+extern const rt_backend rt_backend_musa;
 
 /* ------------------------------------------------ shared by GPU backends */
 
 /* Kernel parameter values one GPU launch passes at most: a tensor gives
  * 1 + 2 * rank, a scalar 1, each size 1 (the ABI in tilec_runtime.h). */
 #define RT_GPU_MAX_PARAMS (RT_MAX_PARAMS * (1 + 2 * TILEC_MAX_RANK) + RT_MAX_SIZES)
-/* Dynamic shared memory a block gets without opting in (CUDA and MUSA). */
+/* Dynamic shared memory a block gets without opting in (CUDA; MUSA assumed the same). */
 #define RT_GPU_DEFAULT_SMEM (48 * 1024)
 /* Warps per block when the signature says 0. */
 #define RT_GPU_DEFAULT_WARPS 4

@@ -254,6 +254,7 @@ static tilec_status cpu_device_info(void *state, tilec_device_props *out, char *
 {
     const cpu_pool *pool = state;
     snprintf(out->name, sizeof out->name, "cpu");
+    snprintf(out->arch, sizeof out->arch, "cpu");
     out->warp_size = 1;
     out->max_threads_per_block = 1;
     out->multiprocessors = pool->nthreads;

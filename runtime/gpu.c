@@ -1,5 +1,5 @@
 /*
- * gpu.c — what every GPU backend (CUDA now, MUSA later) does the same way:
+ * gpu.c — what every GPU backend (CUDA, MUSA) does the same way:
  * marshalling a checked launch into the kernel parameter ABI documented in
  * include/tilec_runtime.h, and the block size rule.
  *

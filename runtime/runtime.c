@@ -148,8 +148,7 @@ tilec_status tilec_runtime_create_ex(const tilec_runtime_options *opt, int32_t d
     } else if (o.backend == TILEC_BACKEND_CUDA) {
         be = &rt_backend_cuda;
     } else if (o.backend == TILEC_BACKEND_MUSA) {
-        snprintf(why, sizeof why, "the MUSA backend is not in this build");
-        st = TILEC_ERR_UNSUPPORTED;
+        be = &rt_backend_musa;
     } else {
         snprintf(why, sizeof why, "unknown backend %d", (int)o.backend);
         st = TILEC_ERR_INVALID_ARGUMENT;

@@ -1,32 +1,40 @@
 /*
- * cuda_double.c — a test double of the CUDA driver (libcuda.so.1), built as a
- * shared library that test_runtime_cuda points the runtime at with
- * TILEC_CUDA_LIBRARY. It exports the cu* entry points the CUDA backend uses,
- * under their real exported names and with their real signatures (CUresult
- * as int), behaves like the driver where the backend can tell, and records
- * every call as one line of text.
+ * cuda_double.c — a test double of a CUDA-style driver API, built as shared
+ * libraries that the runtime's driver-backend tests point the runtime at
+ * (TILEC_CUDA_LIBRARY, TILEC_MUSA_LIBRARY). The same source is the CUDA
+ * driver (libcuda.so.1) by default and the MUSA driver (libmusa.so.1) when
+ * compiled with -DDRIVER_PREFIX=mu -DDRIVER_VENDOR='"MUSA"': every entry
+ * point is written API(Init) and named NAME(Init) in records and messages,
+ * which give cuInit / "cuInit" or muInit / "muInit"; error names are
+ * VENDOR_ERROR_*. It exports the entry points the driver backend uses,
+ * under their exported names (the `_v2` ones where the backend's table
+ * says so) and with their real signatures (CUresult as int), behaves like
+ * the driver where the backend can tell, and records every call as one
+ * line of text.
  *
- * Behaviour: every call but cuGetErrorName/String needs cuInit first
+ * Behaviour: every call but GetErrorName/String needs Init first
  * (else 3 NOT_INITIALIZED); module, memory, launch and synchronize calls need
  * a current context (else 201 INVALID_CONTEXT). Device memory is host memory
  * it mallocs and tracks, so copies are real; freeing or copying outside a
  * live allocation is 1 INVALID_VALUE; allocating past the budget is 2
- * OUT_OF_MEMORY. A module image is PTX (starts with "//") or a cubin (starts
- * with the ELF magic; this double reads the text after the magic); a kernel
- * exists when the image has `.entry NAME`, and its parameter sizes come from
- * the `.param .TYPE` list after it (.u64/.s64/.f64/.b64 8 bytes, 32-bit
- * types 4, ...). A launch checks the block against the device's limit and
- * dynamic shared memory above 48 KiB against the kernel's opted-in size, and
- * copies every parameter value (its size from the image) into a buffer the
- * test reads back.
+ * OUT_OF_MEMORY. A module image (ModuleLoadDataEx, ModuleLoadData) is PTX
+ * (starts with "//") or an ELF image (starts with the ELF magic; this double
+ * reads the text after the magic); a kernel exists when the image has
+ * `.entry NAME`, and its parameter sizes come from the `.param .TYPE` list
+ * after it (.u64/.s64/.f64/.b64 8 bytes, 32-bit types 4, ...). A launch
+ * checks the block against the device's limit and dynamic shared memory above
+ * 48 KiB against the kernel's opted-in size, and copies every parameter value
+ * (its size from the image) into a buffer the test reads back.
  *
- * Control (through dlsym): cuda_double_control(fn, result) makes every later
- * call of fn return result (0: succeed again); cuda_double_configure(key, v)
- * sets the device (device_count, warp_size, cc_major, cc_minor, sm_count,
- * max_threads, smem_block, smem_optin) or the memory budget (budget);
- * cuda_double_reset() frees everything and restores the defaults. Built with
- * -DCUDA_DOUBLE_WITHOUT_LAUNCH it lacks cuLaunchKernel, to test a driver with
- * a missing entry point. State is process-global: it is a test double.
+ * Control (through dlsym): driver_double_control(fn, result) makes every
+ * later call of fn (its exported name) return result (0: succeed again);
+ * driver_double_configure(key, v) sets the device (device_count, warp_size,
+ * cc_major, cc_minor, sm_count, max_threads, smem_block, smem_optin) or the
+ * memory budget (budget); driver_double_reset() frees everything and
+ * restores the defaults (one device, warp 32, capability 8.0, whichever the
+ * vendor). Built with -DDRIVER_DOUBLE_WITHOUT_LAUNCH it lacks LaunchKernel,
+ * to test a driver with a missing entry point. State is process-global: it
+ * is a test double.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,42 +51,58 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 
+#ifndef DRIVER_PREFIX
+#define DRIVER_PREFIX cu
+#endif
+#ifndef DRIVER_VENDOR
+#define DRIVER_VENDOR "CUDA"
+#endif
+#define VENDOR DRIVER_VENDOR
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* API(Init): the entry point's identifier; NAME(Init): its name, a string literal. */
+#define API(base) CAT(DRIVER_PREFIX, base)
+#define NAME(base) STR(API(base))
+
 #define EXPORT __attribute__((visibility("default")))
 
-/* The driver's entry points, as exported by libcuda.so.1. */
-EXPORT CUresult cuGetErrorName(CUresult error, const char **str);
-EXPORT CUresult cuGetErrorString(CUresult error, const char **str);
-EXPORT CUresult cuInit(unsigned int flags);
-EXPORT CUresult cuDeviceGetCount(int *count);
-EXPORT CUresult cuDeviceGet(CUdevice *dev, int ordinal);
-EXPORT CUresult cuDeviceGetName(char *name, int len, CUdevice dev);
-EXPORT CUresult cuDeviceGetAttribute(int *value, int attrib, CUdevice dev);
-EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice dev);
-EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
-EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
-EXPORT CUresult cuCtxSetCurrent(CUcontext ctx);
-EXPORT CUresult cuCtxSynchronize(void);
-EXPORT CUresult cuModuleLoadDataEx(CUmodule *mod, const void *image, unsigned int nopts, int *opts, void **values);
-EXPORT CUresult cuModuleUnload(CUmodule mod);
-EXPORT CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name);
-EXPORT CUresult cuFuncSetAttribute(CUfunction fn, int attrib, int value);
-EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytes);
-EXPORT CUresult cuMemAlloc(unsigned int *dptr, unsigned int bytes);
-EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr);
-EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes);
-EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes);
-EXPORT CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
+/* The driver's entry points, as exported by libcuda.so.1 (libmusa.so.1 with the mu prefix). */
+EXPORT CUresult API(GetErrorName)(CUresult error, const char **str);
+EXPORT CUresult API(GetErrorString)(CUresult error, const char **str);
+EXPORT CUresult API(Init)(unsigned int flags);
+EXPORT CUresult API(DeviceGetCount)(int *count);
+EXPORT CUresult API(DeviceGet)(CUdevice *dev, int ordinal);
+EXPORT CUresult API(DeviceGetName)(char *name, int len, CUdevice dev);
+EXPORT CUresult API(DeviceGetAttribute)(int *value, int attrib, CUdevice dev);
+EXPORT CUresult API(DevicePrimaryCtxRetain)(CUcontext *ctx, CUdevice dev);
+EXPORT CUresult API(DevicePrimaryCtxRelease_v2)(CUdevice dev);
+EXPORT CUresult API(DevicePrimaryCtxRelease)(CUdevice dev);
+EXPORT CUresult API(CtxSetCurrent)(CUcontext ctx);
+EXPORT CUresult API(CtxSynchronize)(void);
+EXPORT CUresult API(ModuleLoadDataEx)(CUmodule *mod, const void *image, unsigned int nopts, int *opts, void **values);
+EXPORT CUresult API(ModuleLoadData)(CUmodule *mod, const void *image);
+EXPORT CUresult API(ModuleUnload)(CUmodule mod);
+EXPORT CUresult API(ModuleGetFunction)(CUfunction *fn, CUmodule mod, const char *name);
+EXPORT CUresult API(FuncSetAttribute)(CUfunction fn, int attrib, int value);
+EXPORT CUresult API(MemAlloc_v2)(CUdeviceptr *dptr, size_t bytes);
+EXPORT CUresult API(MemAlloc)(unsigned int *dptr, unsigned int bytes);
+EXPORT CUresult API(MemFree_v2)(CUdeviceptr dptr);
+EXPORT CUresult API(MemcpyHtoD_v2)(CUdeviceptr dst, const void *src, size_t bytes);
+EXPORT CUresult API(MemcpyDtoH_v2)(void *dst, CUdeviceptr src, size_t bytes);
+EXPORT CUresult API(LaunchKernel)(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
                                unsigned int by, unsigned int bz, unsigned int smem, CUstream stream, void **params,
                                void **extra);
 
 /* The test's controls. */
-EXPORT int cuda_double_control(const char *fn, int result);
-EXPORT int cuda_double_configure(const char *key, long long value);
-EXPORT void cuda_double_reset(void);
-EXPORT int cuda_double_calls(void);
-EXPORT const char *cuda_double_call(int i);
-EXPORT size_t cuda_double_launch_params(void *out, size_t cap);
-EXPORT long long cuda_double_live(const char *what);
+EXPORT int driver_double_control(const char *fn, int result);
+EXPORT int driver_double_configure(const char *key, long long value);
+EXPORT void driver_double_reset(void);
+EXPORT int driver_double_calls(void);
+EXPORT const char *driver_double_call(int i);
+EXPORT size_t driver_double_launch_params(void *out, size_t cap);
+EXPORT long long driver_double_live(const char *what);
 
 enum {
     OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, NO_DEVICE = 100, INVALID_DEVICE = 101,
@@ -167,7 +191,7 @@ static CUresult injected(const char *fn)
     return OK;
 }
 
-/* Common entry checks: an injected failure, cuInit done, a current context. */
+/* Common entry checks: an injected failure, Init done, a current context. */
 static CUresult enter(const char *fn, int need_ctx)
 {
     CUresult r = injected(fn);
@@ -183,19 +207,19 @@ static const struct {
     CUresult code;
     const char *name, *str;
 } errors[] = {
-    {OK, "CUDA_SUCCESS", "no error"},
-    {INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
-    {OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
-    {NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
-    {NO_DEVICE, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
-    {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
-    {INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
-    {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
-    {INVALID_PTX, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
-    {INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
-    {NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
-    {ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
-    {LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+    {OK, VENDOR "_SUCCESS", "no error"},
+    {INVALID_VALUE, VENDOR "_ERROR_INVALID_VALUE", "invalid argument"},
+    {OUT_OF_MEMORY, VENDOR "_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {NOT_INITIALIZED, VENDOR "_ERROR_NOT_INITIALIZED", "initialization error"},
+    {NO_DEVICE, VENDOR "_ERROR_NO_DEVICE", "no " VENDOR "-capable device is detected"},
+    {INVALID_DEVICE, VENDOR "_ERROR_INVALID_DEVICE", "invalid device ordinal"},
+    {INVALID_IMAGE, VENDOR "_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
+    {INVALID_CONTEXT, VENDOR "_ERROR_INVALID_CONTEXT", "invalid device context"},
+    {INVALID_PTX, VENDOR "_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
+    {INVALID_HANDLE, VENDOR "_ERROR_INVALID_HANDLE", "invalid resource handle"},
+    {NOT_FOUND, VENDOR "_ERROR_NOT_FOUND", "named symbol not found"},
+    {ILLEGAL_ADDRESS, VENDOR "_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+    {LAUNCH_FAILED, VENDOR "_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
 };
 
 static CUresult describe(CUresult error, const char **str, int want_name, const char *fn)
@@ -211,16 +235,16 @@ static CUresult describe(CUresult error, const char **str, int want_name, const 
     return INVALID_VALUE;
 }
 
-CUresult cuGetErrorName(CUresult error, const char **str) { return describe(error, str, 1, "cuGetErrorName"); }
+CUresult API(GetErrorName)(CUresult error, const char **str) { return describe(error, str, 1, NAME(GetErrorName)); }
 
-CUresult cuGetErrorString(CUresult error, const char **str) { return describe(error, str, 0, "cuGetErrorString"); }
+CUresult API(GetErrorString)(CUresult error, const char **str) { return describe(error, str, 0, NAME(GetErrorString)); }
 
 /* ------------------------------------------------------------ devices */
 
-CUresult cuInit(unsigned int flags)
+CUresult API(Init)(unsigned int flags)
 {
-    record("cuInit %u", flags);
-    CUresult r = injected("cuInit");
+    record(NAME(Init) " %u", flags);
+    CUresult r = injected(NAME(Init));
     if (r != OK) return r;
     if (flags != 0) return INVALID_VALUE;
     if (D.device_count == 0) return NO_DEVICE;
@@ -228,29 +252,29 @@ CUresult cuInit(unsigned int flags)
     return OK;
 }
 
-CUresult cuDeviceGetCount(int *count)
+CUresult API(DeviceGetCount)(int *count)
 {
-    record("cuDeviceGetCount");
-    CUresult r = enter("cuDeviceGetCount", 0);
+    record(NAME(DeviceGetCount));
+    CUresult r = enter(NAME(DeviceGetCount), 0);
     if (r != OK) return r;
     *count = (int)D.device_count;
     return OK;
 }
 
-CUresult cuDeviceGet(CUdevice *dev, int ordinal)
+CUresult API(DeviceGet)(CUdevice *dev, int ordinal)
 {
-    record("cuDeviceGet %d", ordinal);
-    CUresult r = enter("cuDeviceGet", 0);
+    record(NAME(DeviceGet) " %d", ordinal);
+    CUresult r = enter(NAME(DeviceGet), 0);
     if (r != OK) return r;
     if (ordinal < 0 || ordinal >= D.device_count || ordinal >= MAX_DEVICES) return INVALID_DEVICE;
     *dev = ordinal;
     return OK;
 }
 
-CUresult cuDeviceGetName(char *name, int len, CUdevice dev)
+CUresult API(DeviceGetName)(char *name, int len, CUdevice dev)
 {
-    record("cuDeviceGetName %d %d", len, dev);
-    CUresult r = enter("cuDeviceGetName", 0);
+    record(NAME(DeviceGetName) " %d %d", len, dev);
+    CUresult r = enter(NAME(DeviceGetName), 0);
     if (r != OK) return r;
     if (dev < 0 || dev >= D.device_count) return INVALID_DEVICE;
     if (name == NULL || len <= 0) return INVALID_VALUE;
@@ -258,10 +282,10 @@ CUresult cuDeviceGetName(char *name, int len, CUdevice dev)
     return OK;
 }
 
-CUresult cuDeviceGetAttribute(int *value, int attrib, CUdevice dev)
+CUresult API(DeviceGetAttribute)(int *value, int attrib, CUdevice dev)
 {
-    record("cuDeviceGetAttribute %d %d", attrib, dev);
-    CUresult r = enter("cuDeviceGetAttribute", 0);
+    record(NAME(DeviceGetAttribute) " %d %d", attrib, dev);
+    CUresult r = enter(NAME(DeviceGetAttribute), 0);
     if (r != OK) return r;
     if (dev < 0 || dev >= D.device_count) return INVALID_DEVICE;
     switch (attrib) {
@@ -276,10 +300,10 @@ CUresult cuDeviceGetAttribute(int *value, int attrib, CUdevice dev)
     }
 }
 
-CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice dev)
+CUresult API(DevicePrimaryCtxRetain)(CUcontext *ctx, CUdevice dev)
 {
-    record("cuDevicePrimaryCtxRetain %d", dev);
-    CUresult r = enter("cuDevicePrimaryCtxRetain", 0);
+    record(NAME(DevicePrimaryCtxRetain) " %d", dev);
+    CUresult r = enter(NAME(DevicePrimaryCtxRetain), 0);
     if (r != OK) return r;
     if (dev < 0 || dev >= D.device_count) return INVALID_DEVICE;
     D.retains[dev]++;
@@ -287,10 +311,10 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice dev)
     return OK;
 }
 
-CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+CUresult API(DevicePrimaryCtxRelease_v2)(CUdevice dev)
 {
-    record("cuDevicePrimaryCtxRelease_v2 %d", dev);
-    CUresult r = enter("cuDevicePrimaryCtxRelease_v2", 0);
+    record(NAME(DevicePrimaryCtxRelease_v2) " %d", dev);
+    CUresult r = enter(NAME(DevicePrimaryCtxRelease_v2), 0);
     if (r != OK) return r;
     if (dev < 0 || dev >= D.device_count) return INVALID_DEVICE;
     if (D.retains[dev] == 0) return INVALID_CONTEXT;
@@ -299,26 +323,26 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 }
 
 /* The pre-CUDA-11 entry point; a backend that calls it is looking up the wrong symbol. */
-CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
+CUresult API(DevicePrimaryCtxRelease)(CUdevice dev)
 {
-    record("(v1) cuDevicePrimaryCtxRelease %d", dev);
+    record("(v1) " NAME(DevicePrimaryCtxRelease) " %d", dev);
     return INVALID_VALUE;
 }
 
-CUresult cuCtxSetCurrent(CUcontext ctx)
+CUresult API(CtxSetCurrent)(CUcontext ctx)
 {
-    record("cuCtxSetCurrent %s", ctx == NULL ? "NULL" : "ctx");
-    CUresult r = enter("cuCtxSetCurrent", 0);
+    record(NAME(CtxSetCurrent) " %s", ctx == NULL ? "NULL" : "ctx");
+    CUresult r = enter(NAME(CtxSetCurrent), 0);
     if (r != OK) return r;
     if (ctx != NULL && ((char *)ctx < contexts || (char *)ctx >= contexts + MAX_DEVICES)) return INVALID_CONTEXT;
     current = ctx;
     return OK;
 }
 
-CUresult cuCtxSynchronize(void)
+CUresult API(CtxSynchronize)(void)
 {
-    record("cuCtxSynchronize");
-    return enter("cuCtxSynchronize", 1);
+    record(NAME(CtxSynchronize));
+    return enter(NAME(CtxSynchronize), 1);
 }
 
 /* ------------------------------------------------------------ modules */
@@ -375,29 +399,23 @@ static dfunc *find_func(CUfunction fn)
     return NULL;
 }
 
-CUresult cuModuleLoadDataEx(CUmodule *mod, const void *image, unsigned int nopts, int *opts, void **values)
+/* "ptx", "elf" or "other": what an image is, by its first bytes. */
+static const char *image_kind(const char *img)
 {
-    char *log = NULL;
-    size_t logcap = 0;
-    for (unsigned int i = 0; i < nopts; i++) {
-        if (opts[i] == 5) log = values[i];
-        if (opts[i] == 6) logcap = (size_t)(uintptr_t)values[i];
-    }
-    const char *img = image;
-    int ptx = img != NULL && strncmp(img, "//", 2) == 0;
-    int elf = img != NULL && strncmp(img, "\177ELF", 4) == 0;
-    record("cuModuleLoadDataEx %s nopts=%u log=%s", ptx ? "ptx" : elf ? "cubin" : "other", nopts,
-           log != NULL && logcap > 0 ? "yes" : "no");
-    CUresult r = enter("cuModuleLoadDataEx", 1);
-    if (r == OK && !ptx && !elf) r = INVALID_IMAGE;
-    if (r != OK) {
-        if (log != NULL && logcap > 0)
-            snprintf(log, logcap, "%s", r == INVALID_IMAGE ? "double: not PTX and not an ELF cubin" : "double: injected");
-        return r;
-    }
+    if (img != NULL && strncmp(img, "//", 2) == 0) return "ptx";
+    if (img != NULL && strncmp(img, "\177ELF", 4) == 0) return "elf";
+    return "other";
+}
+
+/* Loads img (of image_kind kind) as a module, after fn's entry checks. */
+static CUresult load_module(const char *fn, CUmodule *mod, const char *img, const char *kind)
+{
+    CUresult r = enter(fn, 1);
+    if (r == OK && strcmp(kind, "other") == 0) r = INVALID_IMAGE;
+    if (r != OK) return r;
     dmodule *m = calloc(1, sizeof *m);
     if (m == NULL) return OUT_OF_MEMORY;
-    m->text = strdup(elf ? img + 4 : img);
+    m->text = strdup(strcmp(kind, "elf") == 0 ? img + 4 : img);
     if (m->text == NULL) {
         free(m);
         return OUT_OF_MEMORY;
@@ -409,10 +427,34 @@ CUresult cuModuleLoadDataEx(CUmodule *mod, const void *image, unsigned int nopts
     return OK;
 }
 
-CUresult cuModuleUnload(CUmodule mod)
+CUresult API(ModuleLoadDataEx)(CUmodule *mod, const void *image, unsigned int nopts, int *opts, void **values)
 {
-    record("cuModuleUnload");
-    CUresult r = enter("cuModuleUnload", 1);
+    char *log = NULL;
+    size_t logcap = 0;
+    for (unsigned int i = 0; i < nopts; i++) {
+        if (opts[i] == 5) log = values[i];
+        if (opts[i] == 6) logcap = (size_t)(uintptr_t)values[i];
+    }
+    const char *kind = image_kind(image);
+    record(NAME(ModuleLoadDataEx) " %s nopts=%u log=%s", strcmp(kind, "elf") == 0 ? "cubin" : kind, nopts,
+           log != NULL && logcap > 0 ? "yes" : "no");
+    CUresult r = load_module(NAME(ModuleLoadDataEx), mod, image, kind);
+    if (r != OK && log != NULL && logcap > 0)
+        snprintf(log, logcap, "%s", r == INVALID_IMAGE ? "double: not PTX and not an ELF cubin" : "double: injected");
+    return r;
+}
+
+CUresult API(ModuleLoadData)(CUmodule *mod, const void *image)
+{
+    const char *kind = image_kind(image);
+    record(NAME(ModuleLoadData) " %s", kind);
+    return load_module(NAME(ModuleLoadData), mod, image, kind);
+}
+
+CUresult API(ModuleUnload)(CUmodule mod)
+{
+    record(NAME(ModuleUnload));
+    CUresult r = enter(NAME(ModuleUnload), 1);
     if (r != OK) return r;
     for (dmodule **pm = &D.modules; *pm != NULL; pm = &(*pm)->next)
         if ((void *)*pm == (void *)mod) {
@@ -431,10 +473,10 @@ CUresult cuModuleUnload(CUmodule mod)
     return INVALID_HANDLE;
 }
 
-CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
+CUresult API(ModuleGetFunction)(CUfunction *fn, CUmodule mod, const char *name)
 {
-    record("cuModuleGetFunction %s", name);
-    CUresult r = enter("cuModuleGetFunction", 1);
+    record(NAME(ModuleGetFunction) " %s", name);
+    CUresult r = enter(NAME(ModuleGetFunction), 1);
     if (r != OK) return r;
     dmodule *m = find_module(mod);
     if (m == NULL) return INVALID_HANDLE;
@@ -450,10 +492,10 @@ CUresult cuModuleGetFunction(CUfunction *fn, CUmodule mod, const char *name)
     return OK;
 }
 
-CUresult cuFuncSetAttribute(CUfunction fn, int attrib, int value)
+CUresult API(FuncSetAttribute)(CUfunction fn, int attrib, int value)
 {
-    record("cuFuncSetAttribute %d %d", attrib, value);
-    CUresult r = enter("cuFuncSetAttribute", 1);
+    record(NAME(FuncSetAttribute) " %d %d", attrib, value);
+    CUresult r = enter(NAME(FuncSetAttribute), 1);
     if (r != OK) return r;
     dfunc *f = find_func(fn);
     if (f == NULL) return INVALID_HANDLE;
@@ -474,10 +516,10 @@ static alloc *find_alloc(CUdeviceptr p, size_t n)
     return NULL;
 }
 
-CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytes)
+CUresult API(MemAlloc_v2)(CUdeviceptr *dptr, size_t bytes)
 {
-    record("cuMemAlloc_v2 %zu", bytes);
-    CUresult r = enter("cuMemAlloc_v2", 1);
+    record(NAME(MemAlloc_v2) " %zu", bytes);
+    CUresult r = enter(NAME(MemAlloc_v2), 1);
     if (r != OK) return r;
     if (bytes == 0) return INVALID_VALUE;
     if ((long long)bytes > D.budget - D.live_bytes) return OUT_OF_MEMORY;
@@ -500,16 +542,16 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytes)
 }
 
 /* The 32-bit entry point of CUDA 3.1 and older; a backend that calls it is looking up the wrong symbol. */
-CUresult cuMemAlloc(unsigned int *dptr, unsigned int bytes)
+CUresult API(MemAlloc)(unsigned int *dptr, unsigned int bytes)
 {
-    record("(v1) cuMemAlloc %u", bytes);
+    record("(v1) " NAME(MemAlloc) " %u", bytes);
     return INVALID_VALUE;
 }
 
-CUresult cuMemFree_v2(CUdeviceptr dptr)
+CUresult API(MemFree_v2)(CUdeviceptr dptr)
 {
-    record("cuMemFree_v2");
-    CUresult r = enter("cuMemFree_v2", 1);
+    record(NAME(MemFree_v2));
+    CUresult r = enter(NAME(MemFree_v2), 1);
     if (r != OK) return r;
     for (alloc **pa = &D.allocs; *pa != NULL; pa = &(*pa)->next)
         if ((uintptr_t)(*pa)->p == dptr) {
@@ -524,20 +566,20 @@ CUresult cuMemFree_v2(CUdeviceptr dptr)
     return INVALID_VALUE;
 }
 
-CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes)
+CUresult API(MemcpyHtoD_v2)(CUdeviceptr dst, const void *src, size_t bytes)
 {
-    record("cuMemcpyHtoD_v2 %zu", bytes);
-    CUresult r = enter("cuMemcpyHtoD_v2", 1);
+    record(NAME(MemcpyHtoD_v2) " %zu", bytes);
+    CUresult r = enter(NAME(MemcpyHtoD_v2), 1);
     if (r != OK) return r;
     if (src == NULL || find_alloc(dst, bytes) == NULL) return INVALID_VALUE;
     memcpy((void *)(uintptr_t)dst, src, bytes);
     return OK;
 }
 
-CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
+CUresult API(MemcpyDtoH_v2)(void *dst, CUdeviceptr src, size_t bytes)
 {
-    record("cuMemcpyDtoH_v2 %zu", bytes);
-    CUresult r = enter("cuMemcpyDtoH_v2", 1);
+    record(NAME(MemcpyDtoH_v2) " %zu", bytes);
+    CUresult r = enter(NAME(MemcpyDtoH_v2), 1);
     if (r != OK) return r;
     if (dst == NULL || find_alloc(src, bytes) == NULL) return INVALID_VALUE;
     memcpy(dst, (const void *)(uintptr_t)src, bytes);
@@ -546,15 +588,15 @@ CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
 
 /* ------------------------------------------------------------ launches */
 
-#ifndef CUDA_DOUBLE_WITHOUT_LAUNCH
-CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
+#ifndef DRIVER_DOUBLE_WITHOUT_LAUNCH
+CUresult API(LaunchKernel)(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
                         unsigned int by, unsigned int bz, unsigned int smem, CUstream stream, void **params,
                         void **extra)
 {
     dfunc *f = find_func(fn);
-    record("cuLaunchKernel %s grid=%u,%u,%u block=%u,%u,%u smem=%u stream=%s params=%d", f != NULL ? f->name : "?",
+    record(NAME(LaunchKernel) " %s grid=%u,%u,%u block=%u,%u,%u smem=%u stream=%s params=%d", f != NULL ? f->name : "?",
            gx, gy, gz, bx, by, bz, smem, stream == NULL ? "default" : "other", f != NULL ? f->nparams : -1);
-    CUresult r = enter("cuLaunchKernel", 1);
+    CUresult r = enter(NAME(LaunchKernel), 1);
     if (r != OK) return r;
     if (f == NULL) return INVALID_HANDLE;
     if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0) return INVALID_VALUE;
@@ -574,7 +616,7 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
 
 /* ------------------------------------------------------------- control */
 
-int cuda_double_control(const char *fn, int result)
+int driver_double_control(const char *fn, int result)
 {
     for (int i = 0; i < D.nfails; i++)
         if (strcmp(D.fails[i].fn, fn) == 0) {
@@ -589,7 +631,7 @@ int cuda_double_control(const char *fn, int result)
     return 0;
 }
 
-int cuda_double_configure(const char *key, long long value)
+int driver_double_configure(const char *key, long long value)
 {
     static const struct {
         const char *key;
@@ -609,7 +651,7 @@ int cuda_double_configure(const char *key, long long value)
     return -1;
 }
 
-void cuda_double_reset(void)
+void driver_double_reset(void)
 {
     while (D.allocs != NULL) {
         alloc *a = D.allocs;
@@ -633,17 +675,17 @@ void cuda_double_reset(void)
     defaults();
 }
 
-int cuda_double_calls(void) { return D.ncalls; }
+int driver_double_calls(void) { return D.ncalls; }
 
-const char *cuda_double_call(int i) { return i >= 0 && i < D.ncalls ? D.calls[i] : NULL; }
+const char *driver_double_call(int i) { return i >= 0 && i < D.ncalls ? D.calls[i] : NULL; }
 
-size_t cuda_double_launch_params(void *out, size_t cap)
+size_t driver_double_launch_params(void *out, size_t cap)
 {
     memcpy(out, D.params, D.param_bytes < cap ? D.param_bytes : cap);
     return D.param_bytes;
 }
 
-long long cuda_double_live(const char *what)
+long long driver_double_live(const char *what)
 {
     if (strcmp(what, "allocs") == 0) return D.live_allocs;
     if (strcmp(what, "bytes") == 0) return D.live_bytes;

@@ -1,17 +1,24 @@
 /*
- * test_runtime_cuda.c — unit tests of the runtime's CUDA backend
- * (runtime/backend_cuda.c), linked against tilec_runtime only, with no GPU:
- * TILEC_CUDA_LIBRARY points the backend at the test double of the driver
- * (cuda_double.c, a shared library built next to this test), which records
- * every driver call and can be told to fail any of them. The tests reach the
- * double's controls by dlopening the same library (same handle, same state).
+ * test_runtime_driver.c — unit tests of the runtime's driver backends
+ * (runtime/backend_driver.c), linked against tilec_runtime only, with no GPU.
+ * Compiled twice: as test_runtime_cuda (the CUDA backend) and, with
+ * -DTEST_MUSA, as test_runtime_musa (the MUSA backend); the macros below
+ * give each build its backend, entry-point prefix (P), vendor name (V) and
+ * library variable (ENV), so the same cases check both vendors' exact
+ * entry-point names and messages. TILEC_<VENDOR>_LIBRARY points the backend
+ * at the test double of the driver (cuda_double.c, built for the vendor as
+ * a shared library next to this test), which records every driver call and
+ * can be told to fail any of them. The tests reach the double's controls by
+ * dlopening the same library (same handle, same state).
  *
- * Covered: creation and the device query, module loading from PTX and from
- * a cubin, kernel lookup, device memory, the marshalling of every parameter
- * value, grid, block and dynamic shared memory, the launch checks, and every
- * error path (library or entry point missing, each failing driver call).
- * Every test starts from a reset double with its default device (warp 32,
- * 1024 threads, 48 KiB shared memory, 163 KiB opt-in, 1 MiB of memory).
+ * Covered: creation and the device query (arch included), module loading
+ * (PTX and cubin for CUDA, mubin for MUSA), kernel lookup, device memory,
+ * the marshalling of every parameter value, grid, block (warps x 128 on
+ * MUSA mp_22, x 32 on mp_31) and dynamic shared memory, the launch checks,
+ * and every error path (library or entry point missing, each failing driver
+ * call). Every test starts from a reset double with its default device
+ * (warp 32, 1024 threads, 48 KiB shared memory, 163 KiB opt-in, 1 MiB of
+ * memory; capability 8.0 for CUDA, 3.1 — mp_31 — for MUSA).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,11 +27,44 @@
 #include <cmocka.h>
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tilec_runtime.h"
+
+#ifdef TEST_MUSA
+#define BACKEND TILEC_BACKEND_MUSA
+#define BACKEND_NAME "musa"
+#define P "mu"                        /* the entry points' prefix */
+#define V "MUSA"                      /* the vendor, in messages and error names */
+#define ENV "TILEC_MUSA_LIBRARY"
+#define LIB "libmusa.so.1"
+#define LIB_DEV "libmusa.so"
+#define RESULT "MUresult"
+#define OTHER_ENV "TILEC_CUDA_LIBRARY" /* the other vendor's variable, which must not matter */
+#define ARCH "mp_"
+#define CC_MAJOR 3                    /* the device fresh() configures: mp_31, an MTT S5000 */
+#define CC_MINOR 1
+#define DEFAULT_ARCH "mp_31"
+#define IMAGE_MAGIC "\177ELF\002\001\001" /* a mubin is an ELF image */
+#else
+#define BACKEND TILEC_BACKEND_CUDA
+#define BACKEND_NAME "cuda"
+#define P "cu"
+#define V "CUDA"
+#define ENV "TILEC_CUDA_LIBRARY"
+#define LIB "libcuda.so.1"
+#define LIB_DEV "libcuda.so"
+#define RESULT "CUresult"
+#define OTHER_ENV "TILEC_MUSA_LIBRARY"
+#define ARCH "sm_"
+#define CC_MAJOR 8
+#define CC_MINOR 0
+#define DEFAULT_ARCH "sm_80"
+#define IMAGE_MAGIC "" /* PTX text */
+#endif
 
 /* ------------------------------------------------------ the double */
 
@@ -47,18 +87,18 @@ static void resolve(void *fp, size_t size, const char *name)
 static int open_double(void **state)
 {
     (void)state;
-    g_double = dlopen(CUDA_DOUBLE_PATH, RTLD_NOW | RTLD_LOCAL);
+    g_double = dlopen(DOUBLE_PATH, RTLD_NOW | RTLD_LOCAL);
     if (g_double == NULL) {
-        fprintf(stderr, "cannot open the CUDA double %s: %s\n", CUDA_DOUBLE_PATH, dlerror());
+        fprintf(stderr, "cannot open the " V " double %s: %s\n", DOUBLE_PATH, dlerror());
         return -1;
     }
-    resolve(&dbl_control, sizeof dbl_control, "cuda_double_control");
-    resolve(&dbl_configure, sizeof dbl_configure, "cuda_double_configure");
-    resolve(&dbl_reset, sizeof dbl_reset, "cuda_double_reset");
-    resolve(&dbl_calls, sizeof dbl_calls, "cuda_double_calls");
-    resolve(&dbl_call, sizeof dbl_call, "cuda_double_call");
-    resolve(&dbl_launch_params, sizeof dbl_launch_params, "cuda_double_launch_params");
-    resolve(&dbl_live, sizeof dbl_live, "cuda_double_live");
+    resolve(&dbl_control, sizeof dbl_control, "driver_double_control");
+    resolve(&dbl_configure, sizeof dbl_configure, "driver_double_configure");
+    resolve(&dbl_reset, sizeof dbl_reset, "driver_double_reset");
+    resolve(&dbl_calls, sizeof dbl_calls, "driver_double_calls");
+    resolve(&dbl_call, sizeof dbl_call, "driver_double_call");
+    resolve(&dbl_launch_params, sizeof dbl_launch_params, "driver_double_launch_params");
+    resolve(&dbl_live, sizeof dbl_live, "driver_double_live");
     return 0;
 }
 
@@ -74,7 +114,8 @@ static int fresh(void **state)
 {
     (void)state;
     dbl_reset();
-    return setenv("TILEC_CUDA_LIBRARY", CUDA_DOUBLE_PATH, 1);
+    if (dbl_configure("cc_major", CC_MAJOR) != 0 || dbl_configure("cc_minor", CC_MINOR) != 0) return -1;
+    return setenv(ENV, DOUBLE_PATH, 1);
 }
 
 /* How many recorded calls start with prefix. */
@@ -96,9 +137,9 @@ static const char *last_call(const char *prefix)
 
 /* ------------------------------------------------------------ helpers */
 
-static tilec_runtime *make_cuda(void)
+static tilec_runtime *make_rt(void)
 {
-    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CUDA};
+    tilec_runtime_options o = {.size = sizeof o, .backend = BACKEND};
     tilec_runtime *rt = NULL;
     char why[512] = "";
     tilec_status st = tilec_runtime_create_ex(&o, 0, &rt, why, sizeof why);
@@ -196,9 +237,11 @@ static const char big_sig[] = "tilec-signature 1\n"
                               "axis c:3\n"
                               "end\n";
 
-/* PTX as a compiler would write it: the parameter list is the ABI. */
-static const char ptx[] = "//\n"
-                          "// test_runtime_cuda: hand-written PTX\n"
+/* PTX as a compiler would write it: the parameter list is the ABI. For MUSA
+ * it follows the ELF magic, where the double reads a mubin's kernels. */
+static const char image[] = IMAGE_MAGIC
+                          "//\n"
+                          "// test_runtime_driver: hand-written PTX\n"
                           "//\n"
                           ".version 8.0\n"
                           ".target sm_80\n"
@@ -235,11 +278,11 @@ static const char ptx[] = "//\n"
                           "\tret;\n"
                           "}\n";
 
-static tilec_module *load_ptx(tilec_runtime *rt, const char *sig, const char *entry)
+static tilec_module *load_image(tilec_runtime *rt, const char *sig, const char *entry)
 {
     tilec_gpu_kernel_desc d = {sig, entry};
     tilec_module *m = NULL;
-    tilec_status st = tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m);
+    tilec_status st = tilec_module_load_gpu(rt, image, sizeof image, &d, 1, &m);
     if (st != TILEC_OK) fprintf(stderr, "tilec_module_load_gpu: %s\n", tilec_runtime_message(rt));
     assert_int_equal(st, TILEC_OK);
     assert_non_null(m);
@@ -251,14 +294,15 @@ static tilec_module *load_ptx(tilec_runtime *rt, const char *sig, const char *en
 static void creates_and_queries_the_device(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
+    tilec_runtime *rt = make_rt();
     assert_int_equal(tilec_runtime_num_threads(rt), 0);
     tilec_device_props p = {.size = sizeof p};
     assert_int_equal(tilec_device_info(rt, &p), TILEC_OK);
     assert_int_equal(p.size, sizeof p);
     assert_string_equal(p.name, "Tilec Double 0");
-    assert_int_equal(p.cc_major, 8);
-    assert_int_equal(p.cc_minor, 0);
+    assert_int_equal(p.cc_major, CC_MAJOR);
+    assert_int_equal(p.cc_minor, CC_MINOR);
+    assert_string_equal(p.arch, DEFAULT_ARCH);
     assert_int_equal(p.warp_size, 32);
     assert_int_equal(p.max_threads_per_block, 1024);
     assert_int_equal(p.max_shared_per_block, 48 * 1024);
@@ -271,19 +315,23 @@ static void creates_and_queries_the_device(void **state)
     assert_int_equal(tilec_device_info(rt, &q), TILEC_OK);
     assert_string_equal(q.name, "Tilec Double 0");
     assert_int_equal(q.cc_major, 0x7f7f7f7f);
+    q.size = offsetof(tilec_device_props, arch); /* from before arch was added */
+    assert_int_equal(tilec_device_info(rt, &q), TILEC_OK);
+    assert_int_equal(q.multiprocessors, 108);
+    assert_int_equal((unsigned char)q.arch[0], 0x7f);
     assert_int_equal(tilec_device_info(rt, NULL), TILEC_ERR_INVALID_ARGUMENT);
 
-    assert_string_equal(last_call("cuInit"), "cuInit 0");
-    assert_string_equal(last_call("cuDeviceGet "), "cuDeviceGet 0");
-    assert_int_equal(count_calls("cuDevicePrimaryCtxRetain 0"), 1);
+    assert_string_equal(last_call(P "Init"), P "Init 0");
+    assert_string_equal(last_call(P "DeviceGet "), P "DeviceGet 0");
+    assert_int_equal(count_calls(P "DevicePrimaryCtxRetain 0"), 1);
     assert_int_equal(dbl_live("retains"), 1);
     assert_int_equal(dbl_live("current"), 1);
     assert_int_equal(tilec_runtime_synchronize(rt), TILEC_OK);
-    assert_int_equal(count_calls("cuCtxSynchronize"), 1);
+    assert_int_equal(count_calls(P "CtxSynchronize"), 1);
     tilec_runtime_destroy(rt);
     assert_int_equal(dbl_live("retains"), 0);
     assert_int_equal(dbl_live("current"), 0);
-    assert_int_equal(count_calls("cuDevicePrimaryCtxRelease_v2 0"), 1);
+    assert_int_equal(count_calls(P "DevicePrimaryCtxRelease_v2 0"), 1);
     assert_int_equal(count_calls("(v1)"), 0); /* only the versioned entry points */
 }
 
@@ -293,8 +341,8 @@ static void picks_the_device_and_its_warp_size(void **state)
     assert_int_equal(dbl_configure("device_count", 2), 0);
     assert_int_equal(dbl_configure("warp_size", 128), 0);
     assert_int_equal(dbl_configure("cc_major", 2), 0);
-    assert_int_equal(dbl_configure("cc_minor", 1), 0);
-    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CUDA};
+    assert_int_equal(dbl_configure("cc_minor", 2), 0);
+    tilec_runtime_options o = {.size = sizeof o, .backend = BACKEND};
     tilec_runtime *rt = NULL;
     assert_int_equal(tilec_runtime_create_ex(&o, 1, &rt, NULL, 0), TILEC_OK);
     tilec_device_props p = {.size = sizeof p};
@@ -302,11 +350,12 @@ static void picks_the_device_and_its_warp_size(void **state)
     assert_string_equal(p.name, "Tilec Double 1");
     assert_int_equal(p.warp_size, 128);
     assert_int_equal(p.cc_major, 2);
-    assert_int_equal(p.cc_minor, 1);
-    assert_string_equal(last_call("cuDevicePrimaryCtxRetain"), "cuDevicePrimaryCtxRetain 1");
+    assert_int_equal(p.cc_minor, 2);
+    assert_string_equal(p.arch, ARCH "22"); /* mp_22 on MUSA: an MTT S4000 */
+    assert_string_equal(last_call(P "DevicePrimaryCtxRetain"), P "DevicePrimaryCtxRetain 1");
 
     /* Block = warps x warp size: 4 (warps 0) x 128 here. */
-    tilec_module *m = load_ptx(rt, vadd_sig, "vadd_kernel");
+    tilec_module *m = load_image(rt, vadd_sig, "vadd_kernel");
     tilec_kernel *k = NULL;
     assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
     void *x = NULL, *y = NULL;
@@ -315,8 +364,8 @@ static void picks_the_device_and_its_warp_size(void **state)
     int64_t n = 10;
     tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
-    assert_string_equal(last_call("cuLaunchKernel"),
-                        "cuLaunchKernel vadd_kernel grid=10,1,1 block=512,1,1 smem=0 stream=default params=7");
+    assert_string_equal(last_call(P "LaunchKernel"),
+                        P "LaunchKernel vadd_kernel grid=10,1,1 block=512,1,1 smem=0 stream=default params=7");
     assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
     assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
     tilec_module_destroy(m);
@@ -324,7 +373,7 @@ static void picks_the_device_and_its_warp_size(void **state)
 
     char why[256] = "";
     assert_int_equal(tilec_runtime_create_ex(&o, 2, &rt, why, sizeof why), TILEC_ERR_INVALID_ARGUMENT);
-    assert_string_equal(why, "no CUDA device 2: the driver sees 2 (0 to 1)");
+    assert_string_equal(why, "no " V " device 2: the driver sees 2 (0 to 1)");
     assert_int_equal(tilec_runtime_create_ex(&o, -1, &rt, why, sizeof why), TILEC_ERR_INVALID_ARGUMENT);
     assert_string_equal(why, "no device -1 on the chosen backend");
     o.backend = TILEC_BACKEND_CPU;
@@ -333,20 +382,109 @@ static void picks_the_device_and_its_warp_size(void **state)
     assert_int_equal(dbl_live("retains"), 0);
 }
 
-/* ----------------------------------------------------------- modules */
-
-static void loads_ptx_and_cubin(void **state)
+/* The arch follows the compute capability and the block is warps x the
+ * device's warp size, with the kernel's dynamic shared memory: the MUSA
+ * cards of /work/shared/MUSA.md (for CUDA the same devices give sm_XY). */
+static void block_and_arch_follow_the_device(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
+    static const struct {
+        int cc_major, cc_minor, warp;
+        long long smem;   /* shared memory per block, the opt-in limit too */
+        const char *arch; /* after the vendor's prefix */
+    } devices[] = {
+        {2, 1, 128, 48 * 1024, "21"}, /* MTT S80: 128 in hardware */
+        {2, 2, 128, 73728, "22"},     /* MTT S4000 */
+        {3, 1, 32, 196608, "31"},     /* MTT S5000 */
+        {9, 0, 32, 232448, "90"},
+    };
+    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+        dbl_reset();
+        assert_int_equal(dbl_configure("cc_major", devices[i].cc_major), 0);
+        assert_int_equal(dbl_configure("cc_minor", devices[i].cc_minor), 0);
+        assert_int_equal(dbl_configure("warp_size", devices[i].warp), 0);
+        assert_int_equal(dbl_configure("smem_block", devices[i].smem), 0);
+        assert_int_equal(dbl_configure("smem_optin", devices[i].smem), 0);
+        tilec_runtime *rt = make_rt();
+        tilec_device_props p = {.size = sizeof p};
+        assert_int_equal(tilec_device_info(rt, &p), TILEC_OK);
+        char arch[32];
+        snprintf(arch, sizeof arch, ARCH "%s", devices[i].arch);
+        assert_string_equal(p.arch, arch);
+        assert_int_equal(p.warp_size, devices[i].warp);
+        assert_int_equal(p.max_shared_per_block, devices[i].smem);
+
+        /* vadd: warps 0 (4), no shared memory; mk: warps 2, 1 KiB; big: warps 8, 64 KiB (opted in). */
+        tilec_gpu_kernel_desc d[3] = {{vadd_sig, "vadd_kernel"}, {mk_sig, NULL}, {big_sig, NULL}};
+        tilec_module *m = NULL;
+        bool fits = devices[i].smem >= 65536;
+        if (!fits) { /* refused at load, with the device's numbers */
+            assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, d, 3, &m), TILEC_ERR_UNSUPPORTED);
+            assert_string_equal(tilec_runtime_message(rt), "kernel 2: kernel 'big' needs 65536 bytes of shared "
+                                                           "memory per block but device 'Tilec Double 0' allows 49152");
+        }
+        assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, d, fits ? 3 : 2, &m), TILEC_OK);
+        assert_int_equal(count_calls(P "FuncSetAttribute 8 65536"), fits ? 1 : 0);
+        void *x = NULL, *y = NULL;
+        assert_int_equal(tilec_device_alloc(rt, 256, &x), TILEC_OK);
+        assert_int_equal(tilec_device_alloc(rt, 256, &y), TILEC_OK);
+        int64_t n = 10, sz2[2] = {3, 2};
+        tilec_arg vargs[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+        tilec_arg margs[4] = {tensor_arg(x, TILEC_F32, 2, sz2), int_arg(1), float_arg(1.0),
+                              tensor_arg(y, TILEC_F32, 1, sz2)};
+        tilec_kernel *k = NULL;
+        char want[256];
+        assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
+        assert_int_equal(tilec_kernel_launch(k, vargs, 2), TILEC_OK);
+        snprintf(want, sizeof want,
+                 P "LaunchKernel vadd_kernel grid=10,1,1 block=%d,1,1 smem=0 stream=default params=7",
+                 4 * devices[i].warp);
+        assert_string_equal(last_call(P "LaunchKernel"), want);
+        assert_int_equal(tilec_module_get_kernel(m, "mk", &k), TILEC_OK);
+        assert_int_equal(tilec_kernel_launch(k, margs, 4), TILEC_OK);
+        snprintf(want, sizeof want, P "LaunchKernel mk grid=1,1,1 block=%d,1,1 smem=1024 stream=default params=12",
+                 2 * devices[i].warp);
+        assert_string_equal(last_call(P "LaunchKernel"), want);
+        if (fits) {
+            assert_int_equal(tilec_module_get_kernel(m, "big", &k), TILEC_OK);
+            assert_int_equal(tilec_kernel_launch(k, vargs, 1), TILEC_OK);
+            snprintf(want, sizeof want,
+                     P "LaunchKernel big grid=3,1,1 block=%d,1,1 smem=65536 stream=default params=4",
+                     8 * devices[i].warp);
+            assert_string_equal(last_call(P "LaunchKernel"), want);
+        }
+        assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
+        assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
+        tilec_module_destroy(m);
+        tilec_runtime_destroy(rt);
+    }
+    assert_int_equal(dbl_live("retains"), 0);
+    assert_int_equal(dbl_live("allocs"), 0);
+}
+
+/* ----------------------------------------------------------- modules */
+
+/* The images the vendor takes: PTX text and a cubin (ELF) for CUDA, through
+ * cuModuleLoadDataEx with a JIT log; only a mubin (ELF) for MUSA, through
+ * muModuleLoadData. */
+static void loads_modules(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_rt();
     tilec_gpu_kernel_desc d[2] = {{mk_sig, NULL}, {vadd_sig, "vadd_kernel"}};
     tilec_module *m = NULL;
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, d, 2, &m), TILEC_OK);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, d, 2, &m), TILEC_OK);
     assert_string_equal(tilec_runtime_message(rt), "");
-    assert_string_equal(last_call("cuModuleLoadDataEx"), "cuModuleLoadDataEx ptx nopts=2 log=yes");
-    assert_string_equal(last_call("cuModuleGetFunction mk"), "cuModuleGetFunction mk");
-    assert_string_equal(last_call("cuModuleGetFunction vadd"), "cuModuleGetFunction vadd_kernel");
-    assert_int_equal(count_calls("cuFuncSetAttribute"), 0); /* 1 KiB needs no opt-in */
+#ifdef TEST_MUSA
+    assert_string_equal(last_call(P "ModuleLoadData"), P "ModuleLoadData elf");
+    assert_int_equal(count_calls(P "ModuleLoadDataEx"), 0);
+#else
+    assert_string_equal(last_call(P "ModuleLoadDataEx"), P "ModuleLoadDataEx ptx nopts=2 log=yes");
+    assert_int_equal(count_calls(P "ModuleLoadData "), 0);
+#endif
+    assert_string_equal(last_call(P "ModuleGetFunction mk"), P "ModuleGetFunction mk");
+    assert_string_equal(last_call(P "ModuleGetFunction vadd"), P "ModuleGetFunction vadd_kernel");
+    assert_int_equal(count_calls(P "FuncSetAttribute"), 0); /* 1 KiB needs no opt-in */
     tilec_kernel *k = NULL;
     assert_int_equal(tilec_module_get_kernel(m, "mk", &k), TILEC_OK);
     assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
@@ -355,41 +493,63 @@ static void loads_ptx_and_cubin(void **state)
     tilec_module_destroy(m);
     assert_int_equal(dbl_live("modules"), 0);
 
-    /* A cubin is an ELF image; its length is image_bytes (no NUL needed). */
-    char cubin[256];
-    size_t len = (size_t)snprintf(cubin, sizeof cubin, "\177ELF\002\001\001 .visible .entry vadd_kernel(.param .u64 x)");
-    assert_int_equal(tilec_module_load_gpu(rt, cubin, len + 1, &d[1], 1, &m), TILEC_OK);
-    assert_string_equal(last_call("cuModuleLoadDataEx"), "cuModuleLoadDataEx cubin nopts=2 log=yes");
+    /* An ELF image's length is image_bytes (no NUL needed). */
+    char elf[256];
+    size_t len = (size_t)snprintf(elf, sizeof elf, "\177ELF\002\001\001 .visible .entry vadd_kernel(.param .u64 x)");
+    assert_int_equal(tilec_module_load_gpu(rt, elf, len, &d[1], 1, &m), TILEC_OK);
     tilec_module_destroy(m);
+#ifdef TEST_MUSA
+    assert_string_equal(last_call(P "ModuleLoadData"), P "ModuleLoadData elf");
+
+    /* Text is not a mubin: refused before the driver sees it. */
+    int loads = count_calls(P "ModuleLoadData");
+    static const char text[] = "// PTX\n.visible .entry vadd_kernel(.param .u64 x)\n";
+    assert_int_equal(tilec_module_load_gpu(rt, text, sizeof text, &d[1], 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_string_equal(tilec_runtime_message(rt),
+                        "the image is not a mubin: its 51 bytes do not start with the ELF magic");
+    assert_int_equal(tilec_module_load_gpu(rt, image, 3, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(tilec_module_load_gpu(rt, image, 0, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(tilec_module_load_gpu(rt, NULL, 10, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(count_calls(P "ModuleLoadData"), loads);
+    /* An image the driver rejects: its error (no JIT, so no log). */
+    assert_int_equal(dbl_control(P "ModuleLoadData", 200), 0);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, d, 1, &m), TILEC_ERR_BACKEND);
+    assert_null(m);
+    assert_string_equal(tilec_runtime_message(rt),
+                        P "ModuleLoadData failed: " V "_ERROR_INVALID_IMAGE: device kernel image is invalid");
+    assert_int_equal(dbl_control(P "ModuleLoadData", 0), 0);
+#else
+    assert_string_equal(last_call(P "ModuleLoadDataEx"), P "ModuleLoadDataEx cubin nopts=2 log=yes");
 
     /* PTX without its NUL within image_bytes is refused before the driver sees it. */
-    int loads = count_calls("cuModuleLoadDataEx");
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx - 1, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    int loads = count_calls(P "ModuleLoadDataEx");
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image - 1, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
     expect_message(rt, "neither a cubin (ELF) nor PTX text with its terminating NUL within its");
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, 0, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
+    assert_int_equal(tilec_module_load_gpu(rt, image, 0, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
     assert_int_equal(tilec_module_load_gpu(rt, NULL, 10, d, 1, &m), TILEC_ERR_INVALID_ARGUMENT);
-    assert_int_equal(count_calls("cuModuleLoadDataEx"), loads);
+    assert_int_equal(count_calls(P "ModuleLoadDataEx"), loads);
     /* An image the driver rejects: its error and the JIT log. */
     static const char junk[] = "this is not PTX";
     assert_int_equal(tilec_module_load_gpu(rt, junk, sizeof junk, d, 1, &m), TILEC_ERR_BACKEND);
     assert_null(m);
     assert_string_equal(tilec_runtime_message(rt),
-                        "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_IMAGE: device kernel image is invalid; "
+                        P "ModuleLoadDataEx failed: " V "_ERROR_INVALID_IMAGE: device kernel image is invalid; "
                         "JIT log: double: not PTX and not an ELF cubin");
+#endif
     /* A malformed signature is caught as on the CPU, before loading. */
     tilec_gpu_kernel_desc bad = {"tilec-signature 1\nkernel x\nend\n", NULL};
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &bad, 1, &m), TILEC_ERR_SIGNATURE);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &bad, 1, &m), TILEC_ERR_SIGNATURE);
     expect_message(rt, "kernel 0: signature line 3: no 'warps' line before 'end'");
     /* Kernel kinds need their backend. */
     tilec_cpu_kernel_desc cd = {vadd_sig, NULL};
     assert_int_equal(tilec_module_load_cpu(rt, &cd, 1, &m), TILEC_ERR_UNSUPPORTED);
-    assert_string_equal(tilec_runtime_message(rt), "CPU kernels need the CPU backend, not cuda");
+    assert_string_equal(tilec_runtime_message(rt), "CPU kernels need the CPU backend, not " BACKEND_NAME);
     assert_int_equal(dbl_live("modules"), 0);
     tilec_runtime_destroy(rt);
 
     tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_CPU, .num_threads = 1};
     assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_OK);
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, d, 1, &m), TILEC_ERR_UNSUPPORTED);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, d, 1, &m), TILEC_ERR_UNSUPPORTED);
     assert_string_equal(tilec_runtime_message(rt), "GPU kernels need a GPU backend, not cpu");
     tilec_runtime_destroy(rt);
 }
@@ -397,23 +557,23 @@ static void loads_ptx_and_cubin(void **state)
 static void looks_up_kernels(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
+    tilec_runtime *rt = make_rt();
     tilec_gpu_kernel_desc d[2] = {{mk_sig, NULL}, {vadd_sig, "nope"}};
     tilec_module *m = (tilec_module *)rt;
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, d, 2, &m), TILEC_ERR_NOT_FOUND);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, d, 2, &m), TILEC_ERR_NOT_FOUND);
     assert_null(m);
-    assert_string_equal(tilec_runtime_message(rt), "kernel 1: entry 'nope' of kernel 'vadd': cuModuleGetFunction "
-                                                   "failed: CUDA_ERROR_NOT_FOUND: named symbol not found");
+    assert_string_equal(tilec_runtime_message(rt), "kernel 1: entry 'nope' of kernel 'vadd': " P "ModuleGetFunction "
+                                                   "failed: " V "_ERROR_NOT_FOUND: named symbol not found");
     assert_int_equal(dbl_live("modules"), 0); /* unloaded again */
     /* With no entry given, the entry is the signature's kernel name: vadd is not in the PTX. */
     d[1].entry = NULL;
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d[1], 1, &m), TILEC_ERR_NOT_FOUND);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d[1], 1, &m), TILEC_ERR_NOT_FOUND);
     expect_message(rt, "entry 'vadd' of kernel 'vadd'");
     /* A name that only prefixes an entry is not that entry. */
     d[1].entry = "vadd";
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d[1], 1, &m), TILEC_ERR_NOT_FOUND);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d[1], 1, &m), TILEC_ERR_NOT_FOUND);
     d[1].entry = "vadd_kernel";
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d[1], 1, &m), TILEC_OK);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d[1], 1, &m), TILEC_OK);
     tilec_module_destroy(m);
     tilec_runtime_destroy(rt);
 }
@@ -450,17 +610,17 @@ static void device_memory_round_trip(tilec_runtime *rt)
 static void device_memory_works(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
+    tilec_runtime *rt = make_rt();
     device_memory_round_trip(rt);
-    assert_int_equal(count_calls("cuMemAlloc_v2 256"), 1);
-    assert_int_equal(count_calls("cuMemcpyHtoD_v2 256"), 1);
-    assert_int_equal(count_calls("cuMemcpyDtoH_v2 256"), 1);
-    assert_int_equal(count_calls("cuMemFree_v2"), 1);
+    assert_int_equal(count_calls(P "MemAlloc_v2 256"), 1);
+    assert_int_equal(count_calls(P "MemcpyHtoD_v2 256"), 1);
+    assert_int_equal(count_calls(P "MemcpyDtoH_v2 256"), 1);
+    assert_int_equal(count_calls(P "MemFree_v2"), 1);
     assert_int_equal(dbl_live("allocs"), 0);
     /* Freeing what the driver never gave: its error, as a backend failure. */
     int x;
     assert_int_equal(tilec_device_free(rt, &x), TILEC_ERR_BACKEND);
-    assert_string_equal(tilec_runtime_message(rt), "cuMemFree_v2 failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
+    assert_string_equal(tilec_runtime_message(rt), P "MemFree_v2 failed: " V "_ERROR_INVALID_VALUE: invalid argument");
     /* Out of device memory is TILEC_ERR_OUT_OF_MEMORY, with the driver's words. */
     assert_int_equal(dbl_configure("budget", 1000), 0);
     void *d = NULL;
@@ -468,15 +628,15 @@ static void device_memory_works(void **state)
     void *e = &x;
     assert_int_equal(tilec_device_alloc(rt, 600, &e), TILEC_ERR_OUT_OF_MEMORY);
     assert_null(e);
-    assert_string_equal(tilec_runtime_message(rt), "cuMemAlloc_v2 failed: CUDA_ERROR_OUT_OF_MEMORY: out of memory");
+    assert_string_equal(tilec_runtime_message(rt), P "MemAlloc_v2 failed: " V "_ERROR_OUT_OF_MEMORY: out of memory");
     /* A copy past the end of an allocation. */
     char buf[700] = {0};
     assert_int_equal(tilec_copy_to_device(rt, d, buf, sizeof buf), TILEC_ERR_BACKEND);
     assert_string_equal(tilec_runtime_message(rt),
-                        "cuMemcpyHtoD_v2 failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
-    assert_int_equal(dbl_control("cuMemcpyDtoH_v2", 700), 0);
+                        P "MemcpyHtoD_v2 failed: " V "_ERROR_INVALID_VALUE: invalid argument");
+    assert_int_equal(dbl_control(P "MemcpyDtoH_v2", 700), 0);
     assert_int_equal(tilec_copy_to_host(rt, buf, d, 8), TILEC_ERR_BACKEND);
-    assert_string_equal(tilec_runtime_message(rt), "cuMemcpyDtoH_v2 failed: CUDA_ERROR_ILLEGAL_ADDRESS: an illegal "
+    assert_string_equal(tilec_runtime_message(rt), P "MemcpyDtoH_v2 failed: " V "_ERROR_ILLEGAL_ADDRESS: an illegal "
                                                    "memory access was encountered");
     assert_int_equal(tilec_device_free(rt, d), TILEC_OK);
     tilec_runtime_destroy(rt);
@@ -511,8 +671,8 @@ static int64_t i64_at(const unsigned char *b, size_t off)
 static void marshals_every_parameter(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
-    tilec_module *m = load_ptx(rt, mk_sig, NULL);
+    tilec_runtime *rt = make_rt();
+    tilec_module *m = load_image(rt, mk_sig, NULL);
     tilec_kernel *k = NULL;
     assert_int_equal(tilec_module_get_kernel(m, "mk", &k), TILEC_OK);
     void *a = NULL, *c = NULL;
@@ -528,8 +688,8 @@ static void marshals_every_parameter(void **state)
     assert_int_equal(grid[0], 2);
     assert_int_equal(grid[1], 2);
     assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK);
-    assert_string_equal(last_call("cuLaunchKernel"),
-                        "cuLaunchKernel mk grid=2,2,1 block=64,1,1 smem=1024 stream=default params=12");
+    assert_string_equal(last_call(P "LaunchKernel"),
+                        P "LaunchKernel mk grid=2,2,1 block=64,1,1 smem=1024 stream=default params=12");
     unsigned char b[256];
     assert_int_equal(dbl_launch_params(b, sizeof b), 8 * 10 + 4 * 2);
     assert_int_equal(i64_at(b, 0), (int64_t)(uintptr_t)a); /* a: data, sizes, strides */
@@ -554,17 +714,17 @@ static void marshals_every_parameter(void **state)
     args[2] = int_arg(3);
     assert_int_equal(tilec_kernel_check(k, args, 4, grid), TILEC_OK);
     assert_int_equal(grid[1], 0);
-    int launches = count_calls("cuLaunchKernel");
+    int launches = count_calls(P "LaunchKernel");
     assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK); /* an empty grid launches nothing */
-    assert_int_equal(count_calls("cuLaunchKernel"), launches);
+    assert_int_equal(count_calls(P "LaunchKernel"), launches);
     args[1].i = 1;
     assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK);
     assert_int_equal(dbl_launch_params(b, sizeof b), 88);
     assert_int_equal(i64_at(b, 40), 1);
     memcpy(&alpha, b + 48, sizeof alpha);
     assert_true(alpha == 3.0);
-    assert_string_equal(last_call("cuLaunchKernel"),
-                        "cuLaunchKernel mk grid=2,1,1 block=64,1,1 smem=1024 stream=default params=12");
+    assert_string_equal(last_call(P "LaunchKernel"),
+                        P "LaunchKernel mk grid=2,1,1 block=64,1,1 smem=1024 stream=default params=12");
     assert_int_equal(tilec_device_free(rt, a), TILEC_OK);
     assert_int_equal(tilec_device_free(rt, c), TILEC_OK);
     tilec_module_destroy(m);
@@ -574,8 +734,8 @@ static void marshals_every_parameter(void **state)
 static void launch_checks_still_apply(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
-    tilec_module *m = load_ptx(rt, vadd_sig, "vadd_kernel");
+    tilec_runtime *rt = make_rt();
+    tilec_module *m = load_image(rt, vadd_sig, "vadd_kernel");
     tilec_kernel *k = NULL;
     assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
     void *x = NULL, *y = NULL;
@@ -596,11 +756,11 @@ static void launch_checks_still_apply(void **state)
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
     expect_message(rt, "out tensor 'y'");
     assert_int_equal(tilec_kernel_launch(k, args, 1), TILEC_ERR_INVALID_ARGUMENT);
-    assert_int_equal(count_calls("cuLaunchKernel"), 0);
+    assert_int_equal(count_calls(P "LaunchKernel"), 0);
     args[1] = tensor_arg(y, TILEC_F32, 1, &n);
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
-    assert_string_equal(last_call("cuLaunchKernel"),
-                        "cuLaunchKernel vadd_kernel grid=16,1,1 block=128,1,1 smem=0 stream=default params=7");
+    assert_string_equal(last_call(P "LaunchKernel"),
+                        P "LaunchKernel vadd_kernel grid=16,1,1 block=128,1,1 smem=0 stream=default params=7");
     assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
     assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
     tilec_module_destroy(m);
@@ -610,9 +770,9 @@ static void launch_checks_still_apply(void **state)
 static void opts_in_to_large_shared_memory(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
-    tilec_module *m = load_ptx(rt, big_sig, NULL);
-    assert_string_equal(last_call("cuFuncSetAttribute"), "cuFuncSetAttribute 8 65536");
+    tilec_runtime *rt = make_rt();
+    tilec_module *m = load_image(rt, big_sig, NULL);
+    assert_string_equal(last_call(P "FuncSetAttribute"), P "FuncSetAttribute 8 65536");
     tilec_kernel *k = NULL;
     assert_int_equal(tilec_module_get_kernel(m, "big", &k), TILEC_OK);
     void *x = NULL;
@@ -620,31 +780,31 @@ static void opts_in_to_large_shared_memory(void **state)
     int64_t n = 4;
     tilec_arg a = tensor_arg(x, TILEC_F32, 1, &n);
     assert_int_equal(tilec_kernel_launch(k, &a, 1), TILEC_OK);
-    assert_string_equal(last_call("cuLaunchKernel"),
-                        "cuLaunchKernel big grid=3,1,1 block=256,1,1 smem=65536 stream=default params=4");
+    assert_string_equal(last_call(P "LaunchKernel"),
+                        P "LaunchKernel big grid=3,1,1 block=256,1,1 smem=65536 stream=default params=4");
     assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
     tilec_module_destroy(m);
 
     /* The opt-in failing fails the load. */
-    assert_int_equal(dbl_control("cuFuncSetAttribute", 1), 0);
+    assert_int_equal(dbl_control(P "FuncSetAttribute", 1), 0);
     tilec_gpu_kernel_desc d = {big_sig, NULL};
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m), TILEC_ERR_BACKEND);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d, 1, &m), TILEC_ERR_BACKEND);
     assert_string_equal(tilec_runtime_message(rt),
-                        "kernel 0: cuFuncSetAttribute failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
+                        "kernel 0: " P "FuncSetAttribute failed: " V "_ERROR_INVALID_VALUE: invalid argument");
     assert_int_equal(dbl_live("modules"), 0);
     tilec_runtime_destroy(rt);
 
     /* More than the device allows, or more threads than a block may have: refused at load. */
     assert_int_equal(dbl_configure("smem_optin", 60000), 0);
-    rt = make_cuda();
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m), TILEC_ERR_UNSUPPORTED);
+    rt = make_rt();
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d, 1, &m), TILEC_ERR_UNSUPPORTED);
     assert_string_equal(tilec_runtime_message(rt), "kernel 0: kernel 'big' needs 65536 bytes of shared memory per "
                                                    "block but device 'Tilec Double 0' allows 60000");
     tilec_runtime_destroy(rt);
     assert_int_equal(dbl_configure("smem_optin", 163 * 1024), 0);
     assert_int_equal(dbl_configure("max_threads", 128), 0);
-    rt = make_cuda();
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m), TILEC_ERR_UNSUPPORTED);
+    rt = make_rt();
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d, 1, &m), TILEC_ERR_UNSUPPORTED);
     assert_string_equal(tilec_runtime_message(rt), "kernel 0: kernel 'big' needs 256 threads per block (8 warps of "
                                                    "32) but device 'Tilec Double 0' allows 128");
     tilec_runtime_destroy(rt);
@@ -696,63 +856,78 @@ static void smem_line_is_parsed(void **state)
 static void missing_driver_or_entry_point(void **state)
 {
     (void)state;
-    assert_int_equal(setenv("TILEC_CUDA_LIBRARY", "/nonexistent/libcuda-missing.so.1", 1), 0);
-    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED,
-                        "cannot load the CUDA driver from TILEC_CUDA_LIBRARY=/nonexistent/libcuda-missing.so.1: ");
-    assert_int_equal(setenv("TILEC_CUDA_LIBRARY", CUDA_DOUBLE_NO_LAUNCH_PATH, 1), 0);
-    char want[1024];
-    snprintf(want, sizeof want, "the CUDA driver %s has no entry point cuLaunchKernel", CUDA_DOUBLE_NO_LAUNCH_PATH);
-    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED, want);
-    assert_int_equal(unsetenv("TILEC_CUDA_LIBRARY"), 0);
-    void *real = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (real == NULL) /* no driver on this machine: the message says what was tried */
-        expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED, "cannot load the CUDA driver: tried libcuda.so.1 (");
-    else
-        dlclose(real);
-    expect_create_fails(TILEC_BACKEND_MUSA, TILEC_ERR_UNSUPPORTED, "the MUSA backend is not in this build");
-    expect_create_fails(42, TILEC_ERR_INVALID_ARGUMENT, "unknown backend 42");
+    assert_int_equal(setenv(ENV, "/nonexistent/lib-missing.so.1", 1), 0);
+    expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED,
+                        "cannot load the " V " driver from " ENV "=/nonexistent/lib-missing.so.1: ");
     /* A caller without a message buffer still gets the status. */
-    tilec_runtime_options o = {.size = sizeof o, .backend = TILEC_BACKEND_MUSA};
+    tilec_runtime_options o = {.size = sizeof o, .backend = BACKEND};
     tilec_runtime *rt = NULL;
     assert_int_equal(tilec_runtime_create_ex(&o, 0, &rt, NULL, 100), TILEC_ERR_UNSUPPORTED);
     assert_int_equal(tilec_runtime_create(&o, &rt), TILEC_ERR_UNSUPPORTED);
+    assert_null(rt);
+
+    assert_int_equal(setenv(ENV, DOUBLE_NO_LAUNCH_PATH, 1), 0);
+    char want[1024];
+    snprintf(want, sizeof want, "the " V " driver %s has no entry point " P "LaunchKernel", DOUBLE_NO_LAUNCH_PATH);
+    expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED, want);
+
+    /* The other vendor's double exports the other prefix: not this driver. */
+    assert_int_equal(setenv(ENV, OTHER_DOUBLE_PATH, 1), 0);
+    snprintf(want, sizeof want, "the " V " driver %s has no entry point " P "GetErrorName", OTHER_DOUBLE_PATH);
+    expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED, want);
+    assert_int_equal(count_calls(""), 0);
+
+    /* Unset, the backend tries the vendor's library names; the other
+     * vendor's variable does not count. */
+    assert_int_equal(unsetenv(ENV), 0);
+    assert_int_equal(setenv(OTHER_ENV, DOUBLE_PATH, 1), 0);
+    void *real = dlopen(LIB, RTLD_NOW | RTLD_LOCAL);
+    if (real == NULL) { /* no driver on this machine: the message says what was tried */
+        expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED, "cannot load the " V " driver: tried " LIB " (");
+        expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED, ") and " LIB_DEV " (");
+        expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED, "); " ENV " may name it");
+    } else {
+        dlclose(real);
+    }
+    assert_int_equal(unsetenv(OTHER_ENV), 0);
+    expect_create_fails(42, TILEC_ERR_INVALID_ARGUMENT, "unknown backend 42");
 }
 
 static void driver_init_failures(void **state)
 {
     (void)state;
-    assert_int_equal(dbl_control("cuInit", 1), 0);
-    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND,
-                        "cuInit failed: CUDA_ERROR_INVALID_VALUE: invalid argument");
-    assert_int_equal(dbl_control("cuInit", 999), 0); /* a code the driver cannot name */
-    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND, "cuInit failed: CUresult 999: (unknown to cuGetErrorName)");
-    assert_int_equal(dbl_control("cuInit", 0), 0);
+    assert_int_equal(dbl_control(P "Init", 1), 0);
+    expect_create_fails(BACKEND, TILEC_ERR_BACKEND,
+                        P "Init failed: " V "_ERROR_INVALID_VALUE: invalid argument");
+    assert_int_equal(dbl_control(P "Init", 999), 0); /* a code the driver cannot name */
+    expect_create_fails(BACKEND, TILEC_ERR_BACKEND, P "Init failed: " RESULT " 999: (unknown to " P "GetErrorName)");
+    assert_int_equal(dbl_control(P "Init", 0), 0);
     assert_int_equal(dbl_configure("device_count", 0), 0);
-    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_UNSUPPORTED,
-                        "cuInit failed: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected");
+    expect_create_fails(BACKEND, TILEC_ERR_UNSUPPORTED,
+                        P "Init failed: " V "_ERROR_NO_DEVICE: no " V "-capable device is detected");
     assert_int_equal(dbl_configure("device_count", 1), 0);
     /* Every later step of creation, failing, leaves nothing retained. */
-    static const char *const steps[] = {"cuDeviceGetCount", "cuDeviceGet",          "cuDeviceGetName",
-                                        "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent"};
+    static const char *const steps[] = {P "DeviceGetCount", P "DeviceGet",          P "DeviceGetName",
+                                        P "DeviceGetAttribute", P "DevicePrimaryCtxRetain", P "CtxSetCurrent"};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         char want[256];
-        snprintf(want, sizeof want, "%s failed: CUDA_ERROR_NOT_INITIALIZED: initialization error", steps[i]);
+        snprintf(want, sizeof want, "%s failed: " V "_ERROR_NOT_INITIALIZED: initialization error", steps[i]);
         assert_int_equal(dbl_control(steps[i], 3), 0);
-        expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND, want);
+        expect_create_fails(BACKEND, TILEC_ERR_BACKEND, want);
         assert_int_equal(dbl_control(steps[i], 0), 0);
         assert_int_equal(dbl_live("retains"), 0);
     }
     /* A warp size of 0 would make every block empty. */
     assert_int_equal(dbl_configure("warp_size", 0), 0);
-    expect_create_fails(TILEC_BACKEND_CUDA, TILEC_ERR_BACKEND, "the CUDA driver reports warp size 0 for device 'Tilec Double 0'");
+    expect_create_fails(BACKEND, TILEC_ERR_BACKEND, "the " V " driver reports warp size 0 for device 'Tilec Double 0'");
     assert_int_equal(dbl_live("retains"), 0);
 }
 
 static void driver_failures_after_creation(void **state)
 {
     (void)state;
-    tilec_runtime *rt = make_cuda();
-    tilec_module *m = load_ptx(rt, vadd_sig, "vadd_kernel");
+    tilec_runtime *rt = make_rt();
+    tilec_module *m = load_image(rt, vadd_sig, "vadd_kernel");
     tilec_kernel *k = NULL;
     assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
     void *x = NULL, *y = NULL;
@@ -761,48 +936,57 @@ static void driver_failures_after_creation(void **state)
     int64_t n = 16;
     tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
 
-    assert_int_equal(dbl_control("cuLaunchKernel", 719), 0);
+    assert_int_equal(dbl_control(P "LaunchKernel", 719), 0);
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_BACKEND);
     assert_string_equal(tilec_runtime_message(rt),
-                        "kernel 'vadd': cuLaunchKernel failed: CUDA_ERROR_LAUNCH_FAILED: unspecified launch failure");
-    assert_int_equal(dbl_control("cuLaunchKernel", 0), 0);
+                        "kernel 'vadd': " P "LaunchKernel failed: " V "_ERROR_LAUNCH_FAILED: unspecified launch failure");
+    assert_int_equal(dbl_control(P "LaunchKernel", 0), 0);
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
     assert_string_equal(tilec_runtime_message(rt), "");
 
-    assert_int_equal(dbl_control("cuCtxSynchronize", 700), 0);
+    assert_int_equal(dbl_control(P "CtxSynchronize", 700), 0);
     assert_int_equal(tilec_runtime_synchronize(rt), TILEC_ERR_BACKEND);
-    assert_string_equal(tilec_runtime_message(rt), "cuCtxSynchronize failed: CUDA_ERROR_ILLEGAL_ADDRESS: an illegal "
+    assert_string_equal(tilec_runtime_message(rt), P "CtxSynchronize failed: " V "_ERROR_ILLEGAL_ADDRESS: an illegal "
                                                    "memory access was encountered");
-    assert_int_equal(dbl_control("cuCtxSynchronize", 0), 0);
+    assert_int_equal(dbl_control(P "CtxSynchronize", 0), 0);
 
     /* The driver cannot describe its error: the code is still reported. */
-    assert_int_equal(dbl_control("cuGetErrorName", 1), 0);
-    assert_int_equal(dbl_control("cuMemAlloc_v2", 2), 0);
+    assert_int_equal(dbl_control(P "GetErrorName", 1), 0);
+    assert_int_equal(dbl_control(P "MemAlloc_v2", 2), 0);
     void *z = NULL;
     assert_int_equal(tilec_device_alloc(rt, 8, &z), TILEC_ERR_OUT_OF_MEMORY);
-    assert_string_equal(tilec_runtime_message(rt), "cuMemAlloc_v2 failed: CUresult 2: (unknown to cuGetErrorName)");
-    assert_int_equal(dbl_control("cuGetErrorName", 0), 0);
-    assert_int_equal(dbl_control("cuMemAlloc_v2", 0), 0);
+    assert_string_equal(tilec_runtime_message(rt), P "MemAlloc_v2 failed: " RESULT " 2: (unknown to " P "GetErrorName)");
+    assert_int_equal(dbl_control(P "GetErrorName", 0), 0);
+    assert_int_equal(dbl_control(P "MemAlloc_v2", 0), 0);
 
-    /* The PTX JIT failing: its log comes with the error. */
-    assert_int_equal(dbl_control("cuModuleLoadDataEx", 218), 0);
     tilec_gpu_kernel_desc d = {vadd_sig, "vadd_kernel"};
     tilec_module *m2 = NULL;
-    assert_int_equal(tilec_module_load_gpu(rt, ptx, sizeof ptx, &d, 1, &m2), TILEC_ERR_BACKEND);
-    assert_string_equal(tilec_runtime_message(rt), "cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_PTX: a PTX JIT "
+#ifdef TEST_MUSA
+    /* Loading a mubin fails: the driver's error, mapped. */
+    assert_int_equal(dbl_control(P "ModuleLoadData", 2), 0);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d, 1, &m2), TILEC_ERR_OUT_OF_MEMORY);
+    assert_string_equal(tilec_runtime_message(rt), P "ModuleLoadData failed: " V "_ERROR_OUT_OF_MEMORY: out of memory");
+    assert_int_equal(dbl_control(P "ModuleLoadData", 0), 0);
+#else
+    /* The PTX JIT failing: its log comes with the error. */
+    assert_int_equal(dbl_control(P "ModuleLoadDataEx", 218), 0);
+    assert_int_equal(tilec_module_load_gpu(rt, image, sizeof image, &d, 1, &m2), TILEC_ERR_BACKEND);
+    assert_string_equal(tilec_runtime_message(rt), P "ModuleLoadDataEx failed: " V "_ERROR_INVALID_PTX: a PTX JIT "
                                                    "compilation failed; JIT log: double: injected");
-    assert_int_equal(dbl_control("cuModuleLoadDataEx", 0), 0);
+    assert_int_equal(dbl_control(P "ModuleLoadDataEx", 0), 0);
+#endif
+    assert_null(m2);
 
     /* Making the context current fails: every call says so. */
-    assert_int_equal(dbl_control("cuCtxSetCurrent", 201), 0);
+    assert_int_equal(dbl_control(P "CtxSetCurrent", 201), 0);
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_BACKEND);
     assert_string_equal(tilec_runtime_message(rt),
-                        "kernel 'vadd': cuCtxSetCurrent failed: CUDA_ERROR_INVALID_CONTEXT: invalid device context");
+                        "kernel 'vadd': " P "CtxSetCurrent failed: " V "_ERROR_INVALID_CONTEXT: invalid device context");
     assert_int_equal(tilec_copy_to_device(rt, x, &n, 8), TILEC_ERR_BACKEND);
-    expect_message(rt, "cuCtxSetCurrent failed");
+    expect_message(rt, P "CtxSetCurrent failed");
     assert_int_equal(tilec_runtime_synchronize(rt), TILEC_ERR_BACKEND);
-    expect_message(rt, "cuCtxSetCurrent failed");
-    assert_int_equal(dbl_control("cuCtxSetCurrent", 0), 0);
+    expect_message(rt, P "CtxSetCurrent failed");
+    assert_int_equal(dbl_control(P "CtxSetCurrent", 0), 0);
 
     assert_int_equal(tilec_device_free(rt, x), TILEC_OK);
     assert_int_equal(tilec_device_free(rt, y), TILEC_OK);
@@ -818,7 +1002,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(creates_and_queries_the_device, fresh),
         cmocka_unit_test_setup(picks_the_device_and_its_warp_size, fresh),
-        cmocka_unit_test_setup(loads_ptx_and_cubin, fresh),
+        cmocka_unit_test_setup(block_and_arch_follow_the_device, fresh),
+        cmocka_unit_test_setup(loads_modules, fresh),
         cmocka_unit_test_setup(looks_up_kernels, fresh),
         cmocka_unit_test_setup(device_memory_works, fresh),
         cmocka_unit_test_setup(cpu_device_memory_is_host_memory, fresh),
