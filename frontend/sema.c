@@ -1599,7 +1599,11 @@ static void lower_for(Sema *s, const TcAstNode *st)
     }
     step = ra->len == 3 ? lower_value(s, ra->data[2], "a loop step")
                         : make_const(s, TC_I32, (TcScalar){.i = 1}, true, st->span);
-    ok = int_scalar(s, &lo, "a loop bound") & int_scalar(s, &hi, "a loop bound") & int_scalar(s, &step, "a loop step");
+    /* check all three, so each bad bound gets its own diagnostic */
+    bool ok_lo = int_scalar(s, &lo, "a loop bound");
+    bool ok_hi = int_scalar(s, &hi, "a loop bound");
+    bool ok_step = int_scalar(s, &step, "a loop step");
+    ok = ok_lo && ok_hi && ok_step;
     if (ok) ok = unify(s, &lo, &hi, st->span, "range") && unify(s, &lo, &step, st->span, "range") &&
                  unify(s, &hi, &step, st->span, "range");
     if (ok && step.is_const && !(tc_dtype_is_unsigned(vtype(&step)->dtype) ? step.c.i != 0 : step.c.i > 0)) {

@@ -360,12 +360,12 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
             TcDiag *d = tc_error(de, TC_E_OPTION, (TcSpan){0}, "--size %s: kernel '%s' has no size named '%s'",
                                  o->sizes.data[i].name, f->name, o->sizes.data[i].name);
             for (uint32_t q = 0; q < f->nsizes; q++) tc_diag_note(de, d, (TcSpan){0}, "size '%s'", tc_ir_func_size(f, q)->name);
-            return 1;
+            goto out;
         }
         if (*end || v < 0 || v > INT32_MAX) {
             tc_error(de, TC_E_OPTION, (TcSpan){0}, "--size %s=%s: a size is an integer from 0 to %d", o->sizes.data[i].name,
                      o->sizes.data[i].value, INT32_MAX);
-            return 1;
+            goto out;
         }
         sizes[k] = v;
         have[k] = true;
@@ -375,17 +375,17 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
         Buf *b = find_buf(f, bufs, nv->name);
         if (!b) {
             tc_error(de, TC_E_OPTION, (TcSpan){0}, "--in %s: kernel '%s' has no tensor parameter '%s'", nv->name, f->name, nv->name);
-            return 1;
+            goto out;
         }
         if (!tc_npy_read(nv->value, &npys[i], err, sizeof err)) {
             tc_error(de, TC_E_FILE, (TcSpan){0}, "--in %s: %s", nv->name, err);
-            return 1;
+            goto out;
         }
         const TcType *t = tc_ir_func_param(f, (uint32_t)(b - bufs))->type;
         if (npys[i].rank != t->rank || npys[i].dtype != t->dtype) {
             tc_error(de, TC_E_OPTION, (TcSpan){0}, "--in %s: '%s' holds %s of rank %u; the parameter is %s of rank %u",
                      nv->name, nv->value, tc_dtype_name(npys[i].dtype), npys[i].rank, tc_dtype_name(t->dtype), t->rank);
-            return 1;
+            goto out;
         }
         for (uint32_t d = 0; d < t->rank; d++) {
             int64_t want = -1;
@@ -404,7 +404,7 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
                 tc_error(de, TC_E_OPTION, (TcSpan){0}, "--in %s: dimension %u of '%s' is %lld, but %s is %lld", nv->name, d,
                          nv->value, (long long)npys[i].shape[d], t->dims[d].sym ? t->dims[d].sym : "the declared extent",
                          (long long)want);
-                return 1;
+                goto out;
             }
         }
     }
@@ -412,7 +412,7 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
         if (!have[k]) {
             tc_error(de, TC_E_OPTION, (TcSpan){0}, "kernel '%s' needs a value for size '%s'; give --size %s=N", f->name,
                      tc_ir_func_size(f, k)->name, tc_ir_func_size(f, k)->name);
-            return 1;
+            goto out;
         }
     }
 
@@ -445,7 +445,7 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
             }
             if (given && (end == given || *end)) {
                 tc_error(de, TC_E_OPTION, (TcSpan){0}, "--arg %s=%s: not a valid %s", p->name, given, tc_dtype_name(t->dtype));
-                return 1;
+                goto out;
             }
             continue;
         }
@@ -467,7 +467,7 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
         b->data = malloc(nb ? nb : 1);
         if (!b->data) {
             tc_error(de, TC_E_LIMIT, (TcSpan){0}, "cannot allocate %zu bytes for tensor '%s'", nb, p->name);
-            return 1;
+            goto out;
         }
         bool from_file = false;
         for (uint32_t q = 0; q < o->ins.len; q++)
@@ -485,7 +485,7 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
             b->ref = malloc(nb ? nb : 1);
             if (!b->ref) {
                 tc_error(de, TC_E_LIMIT, (TcSpan){0}, "cannot allocate %zu bytes for tensor '%s'", nb, p->name);
-                return 1;
+                goto out;
             }
             memcpy(b->ref, b->data, nb);
             TcTensorArg *ta = &iargs[i].tensor;
