@@ -17,6 +17,9 @@
  *    'kernel' at file level, so one run reports several independent errors.
  *  - Kernels are added to the file node as soon as they are reduced, so an
  *    aborted parse still returns what came before.
+ *  - A file keeps at most TC_PARSE_MAX_KERNELS kernels and a kernel at most
+ *    TC_PARSE_MAX_PARAMS + 1 parameters and const parameters; more is E5004,
+ *    so that later stages (which compare names pairwise) stay fast.
  *  - TC_AST_ERROR appears only as a statement of a block, as a const param
  *    whose kind was not int/bool/float/dtype, or in place of an expression
  *    (depth limit); file.kernels holds KERNEL nodes only.
@@ -56,7 +59,14 @@ typedef struct TcParseCtx {
     bool skipped_invalid;    /* an invalid character came before the last token */
     bool nesting_reported;   /* E2002 already reported in this kernel */
     TcAstNode *file_node;    /* TC_AST_FILE; kernels appended as reduced */
+    uint32_t nkernels;       /* kernels parsed, kept or not (TC_PARSE_MAX_KERNELS) */
+    TcSpan first_dropped;    /* name of the first kernel past the limit */
 } TcParseCtx;
+
+/* Limits the parser enforces (E5004), so that no later stage sees more:
+ * parameters and const parameters per kernel, kernels per file. */
+#define TC_PARSE_MAX_PARAMS 256
+#define TC_PARSE_MAX_KERNELS 10000
 }
 
 %code provides {
@@ -77,6 +87,8 @@ static void yyerror(TcSpan *loc, void *scanner, TcParseCtx *pc, const char *msg)
 static TcAstNode *tc_mk(TcParseCtx *pc, TcAstKind k, TcSpan s);
 static TcAstNode *tc_done(TcParseCtx *pc, TcAstNode *n);
 static TcAstNode *tc_done_limit(TcParseCtx *pc, TcAstNode *n, uint32_t limit);
+static void tc_add_kernel(TcParseCtx *pc, TcAstNode *n);
+static void tc_limit_params(TcParseCtx *pc, TcAstNode *k, TcAstList *l, const char *what);
 static TcAstNode *tc_unary(TcParseCtx *pc, TcAstOp op, TcAstNode *e, TcSpan s);
 static TcAstNode *tc_binary(TcParseCtx *pc, TcAstOp op, TcAstNode *l, TcAstNode *r, TcSpan s);
 static bool tc_list_has_error(const TcAstList *l);
@@ -165,13 +177,13 @@ file
     : %empty
     | file kernel
         {
-            if ($2) TC_PUSH(pc->file_node->u.file.kernels, $2);
+            tc_add_kernel(pc, $2);
             pc->nesting_reported = false;
         }
     | file error kernel
         {
             yyerrok;
-            if ($3) TC_PUSH(pc->file_node->u.file.kernels, $3);
+            tc_add_kernel(pc, $3);
             pc->nesting_reported = false;
         }
     ;
@@ -188,6 +200,8 @@ kernel
             n->u.kernel.params = $5;
             n->u.kernel.clauses = $7;
             n->u.kernel.body = $8;
+            tc_limit_params(pc, n, &n->u.kernel.const_params, "const parameters");
+            tc_limit_params(pc, n, &n->u.kernel.params, "parameters");
             /* one level is left for the file node */
             $$ = tc_done_limit(pc, n, TC_AST_MAX_DEPTH - 1);
             if ($$->kind == TC_AST_ERROR) $$ = NULL;
@@ -627,6 +641,26 @@ static void yyerror(TcSpan *loc, void *scanner, TcParseCtx *pc, const char *msg)
     (void)msg;
     tc_error(pc->de, TC_E_SYNTAX_NESTING, *loc,
              "nesting too deep (the parser's limit is %d open constructs)", YYMAXDEPTH);
+}
+
+/* Appends kernel n (NULL after an error) to the file, up to
+ * TC_PARSE_MAX_KERNELS; tc_parse_file reports the kernels past it. */
+static void tc_add_kernel(TcParseCtx *pc, TcAstNode *n)
+{
+    if (!n) return;
+    if (pc->nkernels++ < TC_PARSE_MAX_KERNELS) TC_PUSH(pc->file_node->u.file.kernels, n);
+    else if (pc->nkernels == TC_PARSE_MAX_KERNELS + 1) pc->first_dropped = n->u.kernel.id_span;
+}
+
+/* Reports a parameter list of kernel k longer than TC_PARSE_MAX_PARAMS and
+ * cuts it to one past the limit, so later stages do bounded work on it. */
+static void tc_limit_params(TcParseCtx *pc, TcAstNode *k, TcAstList *l, const char *what)
+{
+    if (l->len <= TC_PARSE_MAX_PARAMS) return;
+    TcDiag *d = tc_error(pc->de, TC_E_LIMIT, k->u.kernel.id_span, "kernel '%s' has %u %s; the limit is %d",
+                         k->u.kernel.id, l->len, what, TC_PARSE_MAX_PARAMS);
+    tc_diag_amounts(d, l->len, TC_PARSE_MAX_PARAMS);
+    l->len = TC_PARSE_MAX_PARAMS + 1;
 }
 
 static TcAstNode *tc_mk(TcParseCtx *pc, TcAstKind k, TcSpan s)

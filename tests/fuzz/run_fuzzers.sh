@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# run_fuzzers.sh — runs every libFuzzer target of a TILEC_FUZZ build for a
+# fixed time and fails on any crash, leak, sanitizer report, timeout (an
+# input slower than 1 s) or out-of-memory (over 2 GiB).
+#
+#   tests/fuzz/run_fuzzers.sh BUILD_DIR [SECONDS]     (./setup.sh fuzz calls it)
+#
+# The corpus is made fresh in a temporary directory: examples/*.tile, every
+# .tile and .tir under tests/lit, the Tile IR of the examples (from
+# $TILEC, default build/tools/tilec, when it exists), the regressions, and
+# 300 kernels from gen_kernels.py. Artifacts (crashing
+# inputs) are kept under $FUZZ_ARTIFACTS (default: BUILD_DIR/fuzz-artifacts).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+build=${1:?usage: run_fuzzers.sh BUILD_DIR [SECONDS]}
+seconds=${2:-60}
+fuzz=tests/fuzz
+artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
+work=$(mktemp -d "${TMPDIR:-/tmp}/tilec-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$artifacts" "$work/tile" "$work/tir"
+
+cp examples/*.tile "$work/tile/"
+find tests/lit -name '*.tile' -not -path '*/Output/*' | while read -r f; do
+    cp "$f" "$work/tile/lit_$(echo "$f" | tr '/' '_')"
+done
+find tests/lit -name '*.tir' -not -path '*/Output/*' | while read -r f; do
+    cp "$f" "$work/tir/lit_$(echo "$f" | tr '/' '_')"
+done
+# The Tile IR of the examples, when a tilec is at hand ($TILEC, default build/tools/tilec).
+tilec=${TILEC:-build/tools/tilec}
+if [ -x "$tilec" ]; then
+    for f in examples/*.tile; do
+        "$tilec" "$f" --passes= -o "$work/tir/$(basename "$f" .tile).tir" || true
+    done
+fi
+python3 "$fuzz/gen_kernels.py" "$work/tile" --count 300 --seed "${FUZZ_SEED:-1}"
+
+failed=()
+summary=()
+for t in fuzz_lexer_parser fuzz_frontend fuzz_ir_parser fuzz_pipeline; do
+    seeds="$work/tile"
+    [ "$t" = fuzz_ir_parser ] && seeds="$work/tir"
+    mkdir -p "$work/corpus-$t"
+    log="$work/$t.log"
+    echo "fuzz: $t for ${seconds}s"
+    status=0
+    regressions=()
+    [ -d "$fuzz/regressions/$t" ] && regressions=("$fuzz/regressions/$t")
+    "$build/$fuzz/$t" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -max_len=16384 \
+        -dict="$fuzz/tile.dict" -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
+        "$work/corpus-$t" "$seeds" "${regressions[@]}" >"$log" 2>&1 || status=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    if [ "$status" -ne 0 ]; then
+        tail -n 60 "$log"
+        failed+=("$t")
+        summary+=("$t: FAILED (exit $status) after ${execs:-?} executions; artifacts in $artifacts")
+    else
+        summary+=("$t: ${seconds}s, ${execs:-?} executions, no failures")
+    fi
+done
+echo "fuzz: summary"
+printf '  %s\n' "${summary[@]}"
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "fuzz: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
