@@ -2,7 +2,9 @@
 # setup.sh — install what tilec needs on Debian 12, build it, and run it.
 #
 #   ./setup.sh          install missing Debian packages, then build
-#   ./setup.sh demo     ... and compile examples/gemm.tile, printing its Tile IR
+#   ./setup.sh demo     ... and compile examples/gemm.tile for the CPU, run it on
+#                           sizes that are not multiples of its tiles, and check
+#                           the result against the reference interpreter
 #   ./setup.sh test     ... build with warnings as errors and run every test
 #   ./setup.sh sanitize ... build with AddressSanitizer + UndefinedBehaviorSanitizer
 #                           (clang 14) into ./build-asan and run every test there
@@ -59,8 +61,8 @@ case "${1:-}" in
     demo)
         install_packages
         build OFF
-        echo "setup: $BUILD_DIR/tools/tilec examples/gemm.tile --emit=tile-ir"
-        "$BUILD_DIR/tools/tilec" examples/gemm.tile --emit=tile-ir
+        echo "setup: $BUILD_DIR/tools/tilec run examples/gemm.tile --size M=1000,N=999,K=1001 --check --bench"
+        "$BUILD_DIR/tools/tilec" run examples/gemm.tile --size M=1000,N=999,K=1001 --check --bench
         ;;
     test)
         install_packages
