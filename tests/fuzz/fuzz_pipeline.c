@@ -12,10 +12,15 @@
  *      enough to finish quickly (cost_ok below);
  *      an interpreter error is an answer, a crash is not.
  *
- * Code generation joins as stage 5 (run_codegen, next to run_interp) once a
- * back end exists: lower the optimized module for the CPU and GPU targets
- * and require an answer (code or a diagnostic) for each.
+ *   5. CPU code generation: the optimized module lowered to LLVM IR (at -O0,
+ *      so each input stays fast; the LLVM verifier always runs), for
+ *      modules of at most CODEGEN_MAX_VALUES values. A diagnostic is an
+ *      answer; an internal error (E9001, e.g. IR that LLVM rejects) or a
+ *      crash is not.
+ *
+ * GPU code generation joins as another stage once that back end exists.
  */
+#include "codegen.h"
 #include "fuzz_common.h"
 
 #include <stdlib.h>
@@ -154,6 +159,26 @@ static void run_interp(FuzzCtx *c, const TcIrFunc *f)
     free(args);
 }
 
+#define CODEGEN_MAX_VALUES 20000u
+
+/* Stage 5: CPU code generation of the whole module. */
+static void run_codegen(FuzzCtx *c, TcIrModule *m)
+{
+    uint64_t values = 0;
+    for (uint32_t i = 0; i < m->funcs.len; i++) values += m->funcs.data[i]->nvalues;
+    if (values > CODEGEN_MAX_VALUES) return;
+    uint32_t first = c->de.diags.len;
+    TcCpuOptions opt = {.opt_level = 0};
+    TcStrBuf out;
+    tc_sb_init(&out);
+    bool ok = tc_cpu_compile(m, &opt, TC_CPU_EMIT_LLVM, &out, &c->de);
+    tc_sb_free(&out);
+    if (ok) return;
+    for (uint32_t i = first; i < c->de.diags.len; i++)
+        if (c->de.diags.data[i]->code == TC_E_INTERNAL)
+            fuzz_fail(c, "internal error in CPU code generation", c->de.diags.data[i]->msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzCtx c;
@@ -166,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fuzz_run_pipeline(&c, m) || c.arena.exhausted) goto out;
     fuzz_check_round_trip(&c, m);
     for (uint32_t i = 0; i < m->funcs.len; i++) run_interp(&c, m->funcs.data[i]);
+    run_codegen(&c, m);
 out:
     tc_ir_module_free(m);
     fuzz_end(&c);
