@@ -32,141 +32,13 @@
 #include "frontend.h"
 #include "ir.h"
 #include "passes.h"
+#include "guarded.h"
 #include "references.h"
 
 /* Runtimes with 1 and 3 worker threads; every case runs on both. */
 enum { NRT = 2, MAX_PARAMS = 6 };
 static const int32_t rt_threads[NRT] = {1, 3};
 static tilec_runtime *rts[NRT];
-
-/* Fixed-seed xorshift generator for inputs in [-1, 1]. */
-static uint64_t rng_state;
-static float rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (float)((double)(rng_state >> 11) * 0x1p-53 * 2.0 - 1.0);
-}
-
-/* ------------------------------------------------------ guarded tensors */
-
-/* A tensor inside a larger buffer: one poisoned element before and after it
- * on every axis (two after the innermost); poison = all bits set. */
-typedef struct GBuf {
-    TcTensorArg t;
-    unsigned char *mem, *snapshot;
-    size_t bytes;
-    int64_t psizes[TC_MAX_RANK], pstrides[TC_MAX_RANK];
-    int64_t numel;
-} GBuf;
-
-static void gbuf_init(GBuf *g, TcDtype dt, uint32_t rank, const int64_t *sizes)
-{
-    memset(g, 0, sizeof *g);
-    int64_t total = 1;
-    g->numel = 1;
-    for (uint32_t d = rank; d-- > 0;) {
-        g->psizes[d] = sizes[d] + (d == rank - 1 ? 3 : 2);
-        g->pstrides[d] = total;
-        total *= g->psizes[d];
-        g->numel *= sizes[d];
-    }
-    unsigned eb = tc_dtype_bytes(dt);
-    g->bytes = (size_t)total * eb;
-    g->mem = malloc(g->bytes);
-    assert_non_null(g->mem);
-    memset(g->mem, 0xFF, g->bytes);
-    int64_t off = 0;
-    for (uint32_t d = 0; d < rank; d++) off += g->pstrides[d];
-    g->t.data = g->mem + off * eb;
-    g->t.dtype = dt;
-    g->t.rank = rank;
-    for (uint32_t d = 0; d < rank; d++) {
-        g->t.sizes[d] = sizes[d];
-        g->t.strides[d] = g->pstrides[d];
-    }
-}
-
-static void gbuf_free(GBuf *g)
-{
-    free(g->mem);
-    free(g->snapshot);
-}
-
-static unsigned char *gbuf_at(const GBuf *g, int64_t flat)
-{
-    int64_t off = 0;
-    for (uint32_t d = g->t.rank; d-- > 0;) {
-        off += (flat % g->t.sizes[d]) * g->t.strides[d];
-        flat /= g->t.sizes[d];
-    }
-    return (unsigned char *)g->t.data + off * (int64_t)tc_dtype_bytes(g->t.dtype);
-}
-
-static void gbuf_set(GBuf *g, int64_t flat, float v)
-{
-    unsigned char *p = gbuf_at(g, flat);
-    if (g->t.dtype == TC_F16) {
-        uint16_t h = tc_f32_to_f16(v);
-        memcpy(p, &h, 2);
-    } else {
-        memcpy(p, &v, 4);
-    }
-}
-
-static float gbuf_get(const GBuf *g, int64_t flat)
-{
-    const unsigned char *p = gbuf_at(g, flat);
-    if (g->t.dtype == TC_F16) {
-        uint16_t h;
-        memcpy(&h, p, 2);
-        return tc_f16_to_f32(h);
-    }
-    float v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* Random input in [-1, 1] (rounded to f16 for f16 tensors); returns the dense
- * logical values and remembers the buffer to check it is left unchanged. */
-static float *gbuf_random(GBuf *g, TcDtype dt, uint32_t rank, const int64_t *sizes)
-{
-    gbuf_init(g, dt, rank, sizes);
-    float *dense = malloc((size_t)(g->numel ? g->numel : 1) * sizeof *dense);
-    assert_non_null(dense);
-    for (int64_t i = 0; i < g->numel; i++) {
-        gbuf_set(g, i, rnd());
-        dense[i] = gbuf_get(g, i);
-    }
-    g->snapshot = malloc(g->bytes);
-    assert_non_null(g->snapshot);
-    memcpy(g->snapshot, g->mem, g->bytes);
-    return dense;
-}
-
-/* Counts elements of the buffer outside the logical tensor that lost their poison. */
-static int64_t guard_damage(const GBuf *g)
-{
-    unsigned eb = tc_dtype_bytes(g->t.dtype);
-    int64_t bad = 0, total = (int64_t)(g->bytes / eb);
-    for (int64_t i = 0; i < total; i++) {
-        int64_t rem = i;
-        bool inside = true;
-        for (uint32_t d = 0; d < g->t.rank; d++) {
-            int64_t c = rem / g->pstrides[d] - 1;
-            rem %= g->pstrides[d];
-            if (c < 0 || c >= g->t.sizes[d]) inside = false;
-        }
-        if (inside) continue;
-        for (unsigned b = 0; b < eb; b++)
-            if (g->mem[(size_t)i * eb + b] != 0xFF) {
-                bad++;
-                break;
-            }
-    }
-    return bad;
-}
 
 /* ------------------------------------------------------ compiled kernels */
 
@@ -415,7 +287,7 @@ static void test_cpu_gemm(void **state)
                 {f32, 1, TC_F32, "128x128x32"}};
     /* tails of every tile; size 1; smaller than one tile on every axis */
     static const int shapes[][3] = {{37, 53, 29}, {1, 1, 1}, {5, 7, 3}, {1, 53, 29}, {37, 1, 1}, {33, 17, 9}};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (size_t ci = 0; ci < sizeof cfgs / sizeof cfgs[0]; ci++)
         for (int fd = 0; fd < 2; fd++) {
             Prog p;
@@ -446,7 +318,7 @@ static void test_cpu_gemm_bias_relu(void **state)
     (void)state;
     static const TcConstOverride small[3] = {{"BM", "32"}, {"BN", "16"}, {"BK", "8"}};
     static const int shapes[][3] = {{37, 53, 29}, {1, 1, 1}, {5, 7, 3}, {65, 3, 40}};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (int ci = 0; ci < 2; ci++)
         for (int fd = 0; fd < 2; fd++) {
             Prog p;
@@ -480,7 +352,7 @@ static void test_cpu_attention(void **state)
     static const TcConstOverride causal_def[1] = {{"CAUSAL", "true"}};
     /* S = 77: a tail of BQ and BKV; 1; 5 (less than one tile); 130 with Z = 2 */
     static const int shapes[][3] = {{1, 2, 77}, {1, 1, 1}, {1, 2, 5}, {2, 1, 130}};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (int causal = 0; causal < 2; causal++)
         for (int fd = 0; fd < 2; fd++) {
             Prog p;
@@ -507,7 +379,7 @@ static void test_cpu_softmax(void **state)
 {
     (void)state;
     static const int shapes[][2] = {{7, 300}, {7, 1}, {1, 1}, {3, 5}, {1, 129}};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (int fd = 0; fd < 2; fd++) {
         Prog p;
         prog_compile(&p, "softmax", NULL, 0, fd);
@@ -534,7 +406,7 @@ static void test_cpu_layernorm(void **state)
 {
     (void)state;
     static const int shapes[][2] = {{5, 300}, {1, 1}, {3, 7}, {2, 257}};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (int fd = 0; fd < 2; fd++) {
         Prog p;
         prog_compile(&p, "layernorm", NULL, 0, fd);
@@ -560,7 +432,7 @@ static void test_cpu_rmsnorm(void **state)
 {
     (void)state;
     static const int shapes[][2] = {{5, 300}, {1, 1}, {3, 7}, {2, 257}};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (int fd = 0; fd < 2; fd++) {
         Prog p;
         prog_compile(&p, "rmsnorm", NULL, 0, fd);
@@ -586,7 +458,7 @@ static void test_cpu_vector_add(void **state)
 {
     (void)state;
     static const int shapes[] = {1, 1000, 3000, 7, 1025};
-    rng_state = 0x9E3779B97F4A7C15u;
+    tc_test_rng_state = 0x9E3779B97F4A7C15u;
     for (int fd = 0; fd < 2; fd++) {
         Prog p;
         prog_compile(&p, "vector_add", NULL, 0, fd);
