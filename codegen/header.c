@@ -65,15 +65,15 @@ void tc_cpu_emit_header(const TcIrModule *m, const char *guard, TcStrBuf *out)
             if (v->type->kind == TC_TY_TENSOR) tc_sb_printf(out, ", const tilec_tensor *%s", v->name);
             else tc_sb_printf(out, ", %s %s", c_type(v->type->dtype), v->name);
         }
-        tc_sb_printf(out, ")\n{\n    tilec_arg args[%u] = {0};\n", f->nparams ? f->nparams : 1);
+        tc_sb_printf(out, ")\n{\n    tilec_arg args[%u];\n", f->nparams ? f->nparams : 1);
         for (uint32_t p = 0; p < f->nparams; p++) {
             const TcIrValue *v = tc_ir_func_param(f, p);
             if (v->type->kind == TC_TY_TENSOR)
-                tc_sb_printf(out, "    args[%u].kind = TILEC_ARG_TENSOR;\n    args[%u].tensor = *%s;\n", p, p, v->name);
+                tc_sb_printf(out, "    args[%u] = tilec_arg_tensor(*%s);\n", p, v->name);
             else if (tc_dtype_is_float(v->type->dtype))
-                tc_sb_printf(out, "    args[%u].kind = TILEC_ARG_FLOAT;\n    args[%u].f = (double)%s;\n", p, p, v->name);
+                tc_sb_printf(out, "    args[%u] = tilec_arg_float((double)%s);\n", p, v->name);
             else
-                tc_sb_printf(out, "    args[%u].kind = TILEC_ARG_INT;\n    args[%u].i = (int64_t)%s;\n", p, p, v->name);
+                tc_sb_printf(out, "    args[%u] = tilec_arg_int((int64_t)%s);\n", p, v->name);
         }
         tc_sb_printf(out, "    return tilec_kernel_launch(%s, args, %u);\n}\n", handle, f->nparams);
     }

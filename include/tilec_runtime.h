@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +69,34 @@ typedef struct tilec_arg {
     int64_t i;           /* TILEC_ARG_INT */
     double f;            /* TILEC_ARG_FLOAT */
 } tilec_arg;
+
+/* Launch arguments, for callers that build them by hand. */
+static inline tilec_arg tilec_arg_tensor(tilec_tensor t)
+{
+    tilec_arg a;
+    memset(&a, 0, sizeof a);
+    a.kind = TILEC_ARG_TENSOR;
+    a.tensor = t;
+    return a;
+}
+
+static inline tilec_arg tilec_arg_int(int64_t v)
+{
+    tilec_arg a;
+    memset(&a, 0, sizeof a);
+    a.kind = TILEC_ARG_INT;
+    a.i = v;
+    return a;
+}
+
+static inline tilec_arg tilec_arg_float(double v)
+{
+    tilec_arg a;
+    memset(&a, 0, sizeof a);
+    a.kind = TILEC_ARG_FLOAT;
+    a.f = v;
+    return a;
+}
 
 /* ------------------------------------------------------------ handles */
 

@@ -34,33 +34,6 @@ static tilec_runtime *make_rt(int32_t threads)
     return rt;
 }
 
-static tilec_arg tensor_arg(void *data, int32_t dtype, int32_t rank, const int64_t *sizes)
-{
-    tilec_arg a;
-    memset(&a, 0, sizeof a);
-    a.kind = TILEC_ARG_TENSOR;
-    a.tensor = tilec_tensor_contiguous(data, dtype, rank, sizes);
-    return a;
-}
-
-static tilec_arg int_arg(int64_t v)
-{
-    tilec_arg a;
-    memset(&a, 0, sizeof a);
-    a.kind = TILEC_ARG_INT;
-    a.i = v;
-    return a;
-}
-
-static tilec_arg float_arg(double v)
-{
-    tilec_arg a;
-    memset(&a, 0, sizeof a);
-    a.kind = TILEC_ARG_FLOAT;
-    a.f = v;
-    return a;
-}
-
 /* ------------------------------------------------------ test kernels */
 
 /* c = a + alpha * b, 16 elements per program instance. */
@@ -189,8 +162,8 @@ static void vector_add_runs(void **state)
         c[i] = -1.0f;
     }
     int64_t n = N;
-    tilec_arg args[4] = {tensor_arg(a, TILEC_F32, 1, &n), tensor_arg(b, TILEC_F32, 1, &n),
-                         tensor_arg(c, TILEC_F32, 1, &n), int_arg(3)}; /* an int given to a float param */
+    tilec_arg args[4] = {tilec_arg_tensor(tilec_tensor_contiguous(a, TILEC_F32, 1, &n)), tilec_arg_tensor(tilec_tensor_contiguous(b, TILEC_F32, 1, &n)),
+                         tilec_arg_tensor(tilec_tensor_contiguous(c, TILEC_F32, 1, &n)), tilec_arg_int(3)}; /* an int given to a float param */
     int32_t grid[3] = {0, 0, 0};
     assert_int_equal(tilec_kernel_check(k, args, 4, grid), TILEC_OK);
     assert_int_equal(grid[0], 63);
@@ -198,7 +171,7 @@ static void vector_add_runs(void **state)
     assert_int_equal(grid[2], 1);
     assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK);
     for (int i = 0; i < N; i++) assert_true(c[i] == (float)(7 * i));
-    args[3] = float_arg(0.5);
+    args[3] = tilec_arg_float(0.5);
     assert_int_equal(tilec_kernel_launch(k, args, 4), TILEC_OK);
     for (int i = 0; i < N; i++) assert_true(c[i] == (float)(2 * i));
     free(a);
@@ -213,7 +186,7 @@ static void run_record(tilec_runtime *rt, tilec_kernel *k, int32_t x, int32_t y,
     int64_t t = (int64_t)x * y * z;
     atomic_int *hits = calloc((size_t)t, sizeof *hits);
     assert_non_null(hits);
-    tilec_arg args[4] = {tensor_arg(hits, TILEC_I32, 1, &t), int_arg(x), int_arg(y), int_arg(z)};
+    tilec_arg args[4] = {tilec_arg_tensor(tilec_tensor_contiguous(hits, TILEC_I32, 1, &t)), tilec_arg_int(x), tilec_arg_int(y), tilec_arg_int(z)};
     atomic_store(&g_bad_grid, 0);
     atomic_store(&g_calls, 0);
     atomic_store(&g_on_launcher, 0);
@@ -268,7 +241,7 @@ static void scratch_is_aligned_and_sized(void **state)
         assert_int_equal(tilec_module_get_kernel(m, "big", &big), TILEC_OK);
         int64_t n = 64;
         int32_t ok[64];
-        tilec_arg arg = tensor_arg(ok, TILEC_I32, 1, &n);
+        tilec_arg arg = tilec_arg_tensor(tilec_tensor_contiguous(ok, TILEC_I32, 1, &n));
         struct { tilec_kernel *k; int64_t bytes; } runs[] = {{small, 1000}, {big, 70000}, {small, 1000}};
         for (size_t r = 0; r < 3; r++) {
             memset(ok, 0, sizeof ok);
@@ -311,12 +284,12 @@ typedef struct chk_fixture {
 static void chk_reset(chk_fixture *f)
 {
     int64_t sa[2] = {3, 29}, sb[2] = {29, 32}, sc[2] = {3, 32};
-    f->args[0] = tensor_arg(f->mem, TILEC_F32, 2, sa);
-    f->args[1] = tensor_arg(f->mem + 100, TILEC_F32, 2, sb);
-    f->args[2] = tensor_arg(f->mem + 1100, TILEC_F32, 2, sc);
-    f->args[3] = int_arg(4);
-    f->args[4] = float_arg(0.5);
-    f->args[5] = int_arg(1);
+    f->args[0] = tilec_arg_tensor(tilec_tensor_contiguous(f->mem, TILEC_F32, 2, sa));
+    f->args[1] = tilec_arg_tensor(tilec_tensor_contiguous(f->mem + 100, TILEC_F32, 2, sb));
+    f->args[2] = tilec_arg_tensor(tilec_tensor_contiguous(f->mem + 1100, TILEC_F32, 2, sc));
+    f->args[3] = tilec_arg_int(4);
+    f->args[4] = tilec_arg_float(0.5);
+    f->args[5] = tilec_arg_int(1);
 }
 
 static int chk_setup(void **state)
@@ -373,14 +346,14 @@ static void check_accepts_valid_arguments(void **state)
 {
     chk_fixture *f = *state;
     expect_accept(f, 3, 4);
-    f->args[4] = int_arg(2); /* a float param takes an int */
+    f->args[4] = tilec_arg_int(2); /* a float param takes an int */
     expect_accept(f, 3, 4);
     f->args[2].tensor.strides[1] = 2; /* c is strided */
     f->args[2].tensor.strides[0] = 64;
     f->args[2].tensor.data = f->mem + 1700;
     expect_accept(f, 3, 4);
-    f->args[5] = int_arg(0);
-    f->args[3] = int_arg(255);
+    f->args[5] = tilec_arg_int(0);
+    f->args[3] = tilec_arg_int(255);
     expect_accept(f, 3, 255);
     /* Two read-only inputs may alias. */
     f->args[1].tensor.data = f->mem;
@@ -396,9 +369,9 @@ static void check_counts_and_kinds(void **state)
     chk_fixture *f = *state;
     expect_reject(f, 5, "kernel 'chk': expected 6 arguments, got 5");
     expect_reject(f, 7, "kernel 'chk': expected 6 arguments, got 7");
-    f->args[0] = int_arg(1);
+    f->args[0] = tilec_arg_int(1);
     expect_reject(f, 6, "kernel 'chk': param 'a' (argument 0) is a tensor but the argument is an int");
-    f->args[3] = float_arg(1.0);
+    f->args[3] = tilec_arg_float(1.0);
     expect_reject(f, 6, "kernel 'chk': param 'n' (argument 3) is an integer u8 scalar but the argument is a float");
     f->args[4] = f->args[0];
     expect_reject(f, 6, "kernel 'chk': param 'alpha' (argument 4) is a float f32 scalar but the argument is a tensor");
@@ -411,13 +384,13 @@ static void check_counts_and_kinds(void **state)
 static void check_scalar_ranges(void **state)
 {
     chk_fixture *f = *state;
-    f->args[3] = int_arg(256);
+    f->args[3] = tilec_arg_int(256);
     expect_reject(f, 6, "kernel 'chk': param 'n' (argument 3) is 256, which does not fit u8");
-    f->args[3] = int_arg(-1);
+    f->args[3] = tilec_arg_int(-1);
     expect_reject(f, 6, "kernel 'chk': param 'n' (argument 3) is -1, which does not fit u8");
-    f->args[5] = int_arg(2);
+    f->args[5] = tilec_arg_int(2);
     expect_reject(f, 6, "kernel 'chk': param 'flag' (argument 5) is 2, which does not fit bool");
-    f->args[3] = int_arg(0);
+    f->args[3] = tilec_arg_int(0);
     expect_accept(f, 3, 0);
 }
 
@@ -546,7 +519,7 @@ static void expect_grid_value(tilec_runtime *rt, const char *prog, int64_t v)
     if (load_grid(rt, 1, axes, &m, &k) != TILEC_OK) fail_msg("%s: %s", prog, tilec_runtime_message(rt));
     int8_t t[7] = {0};
     int64_t n = 7;
-    tilec_arg args[2] = {tensor_arg(t, TILEC_I8, 1, &n), int_arg(-3)};
+    tilec_arg args[2] = {tilec_arg_tensor(tilec_tensor_contiguous(t, TILEC_I8, 1, &n)), tilec_arg_int(-3)};
     int32_t grid[3];
     assert_int_equal(tilec_kernel_check(k, args, 2, grid), TILEC_OK);
     if (grid[0] != 1) fail_msg("'%s' is not %lld", prog, (long long)v);
@@ -677,7 +650,7 @@ static void grid_extents(void **state)
     assert_int_equal(load_grid(rt, 3, "axis p:1\naxis p:1\naxis p:1\n", &m, &k), TILEC_OK);
     int8_t t[1] = {0};
     int64_t n = 1;
-    tilec_arg args[2] = {tensor_arg(t, TILEC_I8, 1, &n), int_arg(2)};
+    tilec_arg args[2] = {tilec_arg_tensor(tilec_tensor_contiguous(t, TILEC_I8, 1, &n)), tilec_arg_int(2)};
     int32_t grid[3];
     assert_int_equal(tilec_kernel_check(k, args, 2, grid), TILEC_OK);
     assert_int_equal(grid[0], 2);
@@ -689,7 +662,7 @@ static void grid_extents(void **state)
     /* Extents <= 0 launch nothing, successfully. */
     static const int64_t empty[] = {0, -5, INT64_MIN};
     for (size_t i = 0; i < 3; i++) {
-        args[1] = int_arg(empty[i]);
+        args[1] = tilec_arg_int(empty[i]);
         assert_int_equal(tilec_kernel_check(k, args, 2, grid), TILEC_OK);
         assert_int_equal(grid[0], 0);
         atomic_store(&g_calls, 0);
@@ -697,10 +670,10 @@ static void grid_extents(void **state)
         assert_int_equal(atomic_load(&g_calls), 0);
         assert_string_equal(tilec_runtime_message(rt), "");
     }
-    args[1] = int_arg(2147483648LL);
+    args[1] = tilec_arg_int(2147483648LL);
     assert_int_equal(tilec_kernel_check(k, args, 2, grid), TILEC_ERR_INVALID_ARGUMENT);
     assert_string_equal(tilec_runtime_message(rt), "kernel 'g': grid axis 0 has extent 2147483648, more than INT32_MAX");
-    args[1] = int_arg(INT32_MAX);
+    args[1] = tilec_arg_int(INT32_MAX);
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
     assert_string_equal(tilec_runtime_message(rt),
                         "kernel 'g': grid 2147483647 x 2147483647 x 2147483647 has more than INT64_MAX program "
@@ -708,7 +681,7 @@ static void grid_extents(void **state)
     tilec_module_destroy(m);
     /* Missing axes are 1. */
     assert_int_equal(load_grid(rt, 1, "axis c:6\n", &m, &k), TILEC_OK);
-    args[1] = int_arg(0);
+    args[1] = tilec_arg_int(0);
     assert_int_equal(tilec_kernel_check(k, args, 2, grid), TILEC_OK);
     assert_int_equal(grid[0], 6);
     assert_int_equal(grid[1], 1);

@@ -166,33 +166,6 @@ static void expect_message(tilec_runtime *rt, const char *want)
     if (strstr(m, want) == NULL) fail_msg("message '%s' lacks '%s'", m, want);
 }
 
-static tilec_arg tensor_arg(void *data, int32_t dtype, int32_t rank, const int64_t *sizes)
-{
-    tilec_arg a;
-    memset(&a, 0, sizeof a);
-    a.kind = TILEC_ARG_TENSOR;
-    a.tensor = tilec_tensor_contiguous(data, dtype, rank, sizes);
-    return a;
-}
-
-static tilec_arg int_arg(int64_t v)
-{
-    tilec_arg a;
-    memset(&a, 0, sizeof a);
-    a.kind = TILEC_ARG_INT;
-    a.i = v;
-    return a;
-}
-
-static tilec_arg float_arg(double v)
-{
-    tilec_arg a;
-    memset(&a, 0, sizeof a);
-    a.kind = TILEC_ARG_FLOAT;
-    a.f = v;
-    return a;
-}
-
 /* ------------------------------------------------------------ kernels */
 
 /* Every kind of parameter: a strided rank-2 tensor, an integer and a float
@@ -362,7 +335,7 @@ static void picks_the_device_and_its_warp_size(void **state)
     assert_int_equal(tilec_device_alloc(rt, 40, &x), TILEC_OK);
     assert_int_equal(tilec_device_alloc(rt, 40, &y), TILEC_OK);
     int64_t n = 10;
-    tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+    tilec_arg args[2] = {tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 1, &n)), tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, &n))};
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
     assert_string_equal(last_call(P "LaunchKernel"),
                         P "LaunchKernel vadd_kernel grid=10,1,1 block=512,1,1 smem=0 stream=default params=7");
@@ -429,9 +402,9 @@ static void block_and_arch_follow_the_device(void **state)
         assert_int_equal(tilec_device_alloc(rt, 256, &x), TILEC_OK);
         assert_int_equal(tilec_device_alloc(rt, 256, &y), TILEC_OK);
         int64_t n = 10, sz2[2] = {3, 2};
-        tilec_arg vargs[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
-        tilec_arg margs[4] = {tensor_arg(x, TILEC_F32, 2, sz2), int_arg(1), float_arg(1.0),
-                              tensor_arg(y, TILEC_F32, 1, sz2)};
+        tilec_arg vargs[2] = {tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 1, &n)), tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, &n))};
+        tilec_arg margs[4] = {tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 2, sz2)), tilec_arg_int(1), tilec_arg_float(1.0),
+                              tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, sz2))};
         tilec_kernel *k = NULL;
         char want[256];
         assert_int_equal(tilec_module_get_kernel(m, "vadd", &k), TILEC_OK);
@@ -679,8 +652,8 @@ static void marshals_every_parameter(void **state)
     assert_int_equal(tilec_device_alloc(rt, 256, &a), TILEC_OK);
     assert_int_equal(tilec_device_alloc(rt, 64, &c), TILEC_OK);
     int64_t asz[2] = {7, 3}, csz = 7;
-    tilec_arg args[4] = {tensor_arg(a, TILEC_F32, 2, asz), int_arg(2), float_arg(0.375),
-                         tensor_arg(c, TILEC_F32, 1, &csz)};
+    tilec_arg args[4] = {tilec_arg_tensor(tilec_tensor_contiguous(a, TILEC_F32, 2, asz)), tilec_arg_int(2), tilec_arg_float(0.375),
+                         tilec_arg_tensor(tilec_tensor_contiguous(c, TILEC_F32, 1, &csz))};
     args[0].tensor.strides[0] = 6; /* a is strided: every other column of a 7 x 6 array */
     args[0].tensor.strides[1] = 2;
     int32_t grid[3];
@@ -711,7 +684,7 @@ static void marshals_every_parameter(void **state)
 
     /* A negative integer and an int given to a float param. */
     args[1].i = -5;
-    args[2] = int_arg(3);
+    args[2] = tilec_arg_int(3);
     assert_int_equal(tilec_kernel_check(k, args, 4, grid), TILEC_OK);
     assert_int_equal(grid[1], 0);
     int launches = count_calls(P "LaunchKernel");
@@ -742,22 +715,22 @@ static void launch_checks_still_apply(void **state)
     assert_int_equal(tilec_device_alloc(rt, 64, &x), TILEC_OK);
     assert_int_equal(tilec_device_alloc(rt, 64, &y), TILEC_OK);
     int64_t n = 16, n2 = 15;
-    tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+    tilec_arg args[2] = {tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 1, &n)), tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, &n))};
     args[1].tensor.dtype = TILEC_F16;
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
     assert_string_equal(tilec_runtime_message(rt), "kernel 'vadd': tensor 'y' has dtype f16 but the signature says f32");
-    args[1] = tensor_arg(y, TILEC_F32, 1, &n2);
+    args[1] = tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, &n2));
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
     expect_message(rt, "size N is 16 in 'x' (dim 0) but 15 in 'y' (dim 0)");
-    args[1] = tensor_arg(NULL, TILEC_F32, 1, &n);
+    args[1] = tilec_arg_tensor(tilec_tensor_contiguous(NULL, TILEC_F32, 1, &n));
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
     expect_message(rt, "tensor 'y' has null data but 16 elements");
-    args[1] = tensor_arg(x, TILEC_F32, 1, &n); /* the output is the input: overlap on device addresses */
+    args[1] = tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 1, &n)); /* the output is the input: overlap on device addresses */
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_INVALID_ARGUMENT);
     expect_message(rt, "out tensor 'y'");
     assert_int_equal(tilec_kernel_launch(k, args, 1), TILEC_ERR_INVALID_ARGUMENT);
     assert_int_equal(count_calls(P "LaunchKernel"), 0);
-    args[1] = tensor_arg(y, TILEC_F32, 1, &n);
+    args[1] = tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, &n));
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_OK);
     assert_string_equal(last_call(P "LaunchKernel"),
                         P "LaunchKernel vadd_kernel grid=16,1,1 block=128,1,1 smem=0 stream=default params=7");
@@ -778,7 +751,7 @@ static void opts_in_to_large_shared_memory(void **state)
     void *x = NULL;
     assert_int_equal(tilec_device_alloc(rt, 16, &x), TILEC_OK);
     int64_t n = 4;
-    tilec_arg a = tensor_arg(x, TILEC_F32, 1, &n);
+    tilec_arg a = tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 1, &n));
     assert_int_equal(tilec_kernel_launch(k, &a, 1), TILEC_OK);
     assert_string_equal(last_call(P "LaunchKernel"),
                         P "LaunchKernel big grid=3,1,1 block=256,1,1 smem=65536 stream=default params=4");
@@ -934,7 +907,7 @@ static void driver_failures_after_creation(void **state)
     assert_int_equal(tilec_device_alloc(rt, 64, &x), TILEC_OK);
     assert_int_equal(tilec_device_alloc(rt, 64, &y), TILEC_OK);
     int64_t n = 16;
-    tilec_arg args[2] = {tensor_arg(x, TILEC_F32, 1, &n), tensor_arg(y, TILEC_F32, 1, &n)};
+    tilec_arg args[2] = {tilec_arg_tensor(tilec_tensor_contiguous(x, TILEC_F32, 1, &n)), tilec_arg_tensor(tilec_tensor_contiguous(y, TILEC_F32, 1, &n))};
 
     assert_int_equal(dbl_control(P "LaunchKernel", 719), 0);
     assert_int_equal(tilec_kernel_launch(k, args, 2), TILEC_ERR_BACKEND);
