@@ -876,7 +876,7 @@ static void every_example_parses(void **state)
     (void)state;
     const char *dir = TILEC_SOURCE_DIR "/examples";
     DIR *d = opendir(dir);
-    if (!d) skip(); /* examples/ not written yet */
+    assert_non_null(d);
     struct dirent *e;
     int count = 0;
     while ((e = readdir(d)) != NULL) {
@@ -906,7 +906,7 @@ static void every_example_parses(void **state)
         count++;
     }
     closedir(d);
-    if (count == 0) skip();
+    assert_true(count >= 7);
 }
 
 int main(void)
