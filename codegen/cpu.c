@@ -3,22 +3,26 @@
  *
  * One program instance of a kernel becomes one LLVM function with the
  * tilec_cpu_fn ABI (include/tilec_runtime.h). Scalars are SSA values; every
- * tile lives in a buffer in the per-thread scratch memory, at an offset chosen
- * by a linear scan over the ops in program order:
+ * tile lives in a buffer (a slot) in the per-thread scratch memory, chosen by
+ * a linear scan over the ops in program order:
  *  - a tile's live range runs from its definition to its last use, extended to
  *    the end of every loop or if that uses it without defining it;
+ *  - slots never overlap; a slot whose owner is dead is reused whole by a
+ *    later tile of the same size, and every access to a slot carries alias
+ *    metadata saying it touches no other slot;
  *  - an element-wise op, a dot, a reshape or an expand_dims may take over the
- *    buffer of an operand that dies at that op (in place), and a loop-carried
- *    tile takes over its initial value's buffer when that dies at the loop,
+ *    slot of an operand that dies at that op (in place), and a loop-carried
+ *    tile takes over its initial value's slot when that dies at the loop,
  *    so an accumulator updated every iteration is never copied;
- *  - a loop's carried tiles keep one buffer for the whole loop and its result.
+ *  - a loop's carried tiles keep one slot for the whole loop and its result.
  *
- * Element semantics follow docs/ir.md exactly, as the interpreter does: f16
- * and bf16 are held in f32 and rounded on cast, const and store; integers
- * wrap; x/0 = 0; shifts out of range give 0 (or -1); float to int saturates;
- * max/min propagate NaN. Transcendentals call the C library's float
- * functions, so results match the interpreter; dot is computed with k
- * ascending, fused (fast_dot) or not.
+ * Element semantics follow docs/ir.md, as the interpreter does: f16 and bf16
+ * are held in f32 and rounded on cast, const and store; integers wrap;
+ * x/0 = 0; shifts out of range give 0 (or -1); float to int saturates;
+ * max/min propagate NaN. Results are the interpreter's bit for bit except
+ * f32 exp/exp2/log/log2/sigmoid (LLVM intrinsics, vectorized through libmvec)
+ * and tanh/erf (vectorizable formulas), whose accuracy docs/cpu.md states,
+ * and dot with fast_dot, which may fuse multiply and add.
  */
 #include "codegen.h"
 #include "cpu_internal.h"
