@@ -114,18 +114,25 @@ static bool const_fits(TcDtype dt, int64_t x)
 
 /* ------------------------------------------------------------ per-op rules */
 
+/* Two operands of one scalar or tile type (reported on op otherwise). */
+static bool same_value_type(Verifier *v, const TcIrOp *op, const TcType *a, const TcType *b)
+{
+    if (a != b) {
+        op_err(v, op, "operands have different types: %s and %s", ty(v, a), ty(v, b));
+        return false;
+    }
+    if (!is_value_type(a)) {
+        op_err(v, op, "operands must be scalars or tiles, found %s", ty(v, a));
+        return false;
+    }
+    return true;
+}
+
 static void check_binary(Verifier *v, const TcIrOp *op)
 {
     const TcType *a = op->operands[0]->type, *b = op->operands[1]->type, *r = op->results[0]->type;
     bool cmp = op->opc >= TC_OP_EQ && op->opc <= TC_OP_GE;
-    if (a != b) {
-        op_err(v, op, "operands have different types: %s and %s", ty(v, a), ty(v, b));
-        return;
-    }
-    if (!is_value_type(a)) {
-        op_err(v, op, "operands must be scalars or tiles, found %s", ty(v, a));
-        return;
-    }
+    if (!same_value_type(v, op, a, b)) return;
     switch (op->opc) {
     case TC_OP_AND: case TC_OP_OR: case TC_OP_XOR:
         if (tc_dtype_is_float(a->dtype)) op_err(v, op, "needs integer or bool operands, found %s", ty(v, a));
@@ -281,14 +288,7 @@ static void check_select(Verifier *v, const TcIrOp *op)
 {
     const TcType *c = op->operands[0]->type, *a = op->operands[1]->type, *b = op->operands[2]->type;
     const TcType *r = op->results[0]->type;
-    if (a != b) {
-        op_err(v, op, "operands have different types: %s and %s", ty(v, a), ty(v, b));
-        return;
-    }
-    if (!is_value_type(a)) {
-        op_err(v, op, "operands must be scalars or tiles, found %s", ty(v, a));
-        return;
-    }
+    if (!same_value_type(v, op, a, b)) return;
     if (c->dtype != TC_BOOL || !same_shape(c, a))
         op_err(v, op, "condition must be bool with the operands' shape, found %s for %s", ty(v, c), ty(v, a));
     if (r != a) op_err(v, op, "result type %s differs from the operands' type %s", ty(v, r), ty(v, a));
