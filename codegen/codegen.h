@@ -52,4 +52,43 @@ bool tc_jit_compile(TcIrModule *m, const TcCpuOptions *opt, TcDiagEngine *de, Tc
 const tilec_cpu_kernel_desc *tc_jit_kernels(const TcJit *j, size_t *count);
 void tc_jit_free(TcJit *j);
 
+/* ------------------------------------------------------------ GPU targets */
+
+typedef enum TcGpuTargetKind { TC_GPU_TARGET_NVPTX, TC_GPU_TARGET_MUSA, TC_GPU_TARGET_SIM } TcGpuTargetKind;
+
+typedef struct TcGpuOptions {
+    TcGpuTargetKind target;
+    const TcGpuProfile *profile;  /* --arch */
+    int opt_level;                /* 0..3 */
+    const char *musa_toolkit;     /* --musa-toolkit=DIR, or NULL */
+    const char *ptxas;            /* ptxas to run for --emit=bin, or NULL: /usr/local/cuda/bin/ptxas, then PATH */
+    const char *ir_path;          /* --emit=bin on musa: where to keep the IR (NULL: next to the output) */
+} TcGpuOptions;
+
+/* The GPU pass pipeline every GPU target runs after the default one. */
+#define TC_GPU_PIPELINE "tiling,smem"
+
+typedef enum TcGpuEmit {
+    TC_GPU_EMIT_LLVM,  /* LLVM IR text (musa: text LLVM 14 reads) */
+    TC_GPU_EMIT_ASM,   /* nvptx: PTX */
+    TC_GPU_EMIT_BIN,   /* nvptx: cubin through ptxas; musa: .mubin through the toolkit */
+} TcGpuEmit;
+
+/*
+ * Compiles every kernel of m (Memory IR: after TC_GPU_PIPELINE for
+ * opt->profile) for a GPU target and writes what `what` asks for to out.
+ * out_path is where the caller will write out (NULL: standard output); the
+ * musa target uses it to place the IR it hands to the toolkit. Signature
+ * texts of the kernels are appended to sigs (one after another, each ending
+ * in a blank line) when sigs is not NULL.
+ */
+bool tc_gpu_compile(TcIrModule *m, const TcGpuOptions *opt, TcGpuEmit what, const char *out_path, TcStrBuf *out,
+                    TcStrBuf *sigs, TcDiagEngine *de);
+
+/* Sim kernels compiled in process for the host (TC_GPU_TARGET_SIM). */
+typedef struct TcSimJit TcSimJit;
+bool tc_sim_jit_compile(TcIrModule *m, const TcGpuOptions *opt, TcDiagEngine *de, TcSimJit **out);
+const tilec_sim_kernel_desc *tc_sim_jit_kernels(const TcSimJit *j, size_t *count);
+void tc_sim_jit_free(TcSimJit *j);
+
 #endif

@@ -104,7 +104,11 @@ typedef struct tilec_runtime tilec_runtime;
 typedef struct tilec_module tilec_module;
 typedef struct tilec_kernel tilec_kernel;
 
-typedef enum tilec_backend_kind { TILEC_BACKEND_CPU = 0, TILEC_BACKEND_CUDA = 1, TILEC_BACKEND_MUSA = 2 } tilec_backend_kind;
+/* SIM runs kernels compiled with tilec --target=sim on the host CPU, one
+ * lightweight context per GPU thread (see tilec_module_load_sim). */
+typedef enum tilec_backend_kind {
+    TILEC_BACKEND_CPU = 0, TILEC_BACKEND_CUDA = 1, TILEC_BACKEND_MUSA = 2, TILEC_BACKEND_SIM = 3
+} tilec_backend_kind;
 
 typedef struct tilec_runtime_options {
     size_t size;          /* sizeof(tilec_runtime_options): lets the struct grow */
@@ -219,6 +223,43 @@ tilec_status tilec_module_load_cpu(tilec_runtime *rt, const tilec_cpu_kernel_des
  * Signatures are checked as for tilec_module_load_cpu. */
 tilec_status tilec_module_load_gpu(tilec_runtime *rt, const void *image, size_t image_bytes,
                                    const tilec_gpu_kernel_desc *kernels, size_t count, tilec_module **out);
+/* --------------------------------------------------- simulated GPU kernels */
+
+/*
+ * One GPU thread as kernels compiled for the sim target see it. Generated
+ * code reads these fields directly, so the layout is part of the ABI:
+ * offsets 0 tid, 4 ntid, 8 ctaid[3], 20 nctaid[3], 32 smem, 40 barrier,
+ * 48 shfl_xor, 56 block.
+ */
+typedef struct tilec_sim_thread {
+    int32_t tid;        /* thread index in the block, 0 .. ntid-1 */
+    int32_t ntid;       /* threads per block: warps x warp size */
+    int32_t ctaid[3];   /* this block's index */
+    int32_t nctaid[3];  /* the grid */
+    void *smem;         /* the block's shared memory (the signature's smem bytes, 16-byte aligned) */
+    /* __syncthreads: returns once every thread of the block has called it */
+    void (*barrier)(struct tilec_sim_thread *self);
+    /* every lane of the warp calls it; returns the value of lane (lane ^ lane_mask) */
+    uint32_t (*shfl_xor)(struct tilec_sim_thread *self, uint32_t value, int32_t lane_mask);
+    void *block;        /* the simulator's state for this block */
+} tilec_sim_thread;
+
+/* The entry of a sim kernel: params as for a GPU kernel (tilec_gpu_kernel_desc
+ * below describes their order: an array of pointers, one per value). */
+typedef void (*tilec_sim_fn)(void *const *params, tilec_sim_thread *thread);
+
+typedef struct tilec_sim_kernel_desc {
+    const char *signature; /* signature text */
+    tilec_sim_fn fn;
+    int32_t warp_size;     /* of the profile the kernel was compiled for: 32 or 128 */
+} tilec_sim_kernel_desc;
+
+/* Makes a module of sim kernels (rt must use TILEC_BACKEND_SIM). A launch
+ * runs every block of the grid; within a block, every thread runs as its own
+ * context with real barrier and warp-shuffle semantics. */
+tilec_status tilec_module_load_sim(tilec_runtime *rt, const tilec_sim_kernel_desc *kernels, size_t count,
+                                   tilec_module **out);
+
 void tilec_module_destroy(tilec_module *m);
 tilec_status tilec_module_get_kernel(tilec_module *m, const char *name, tilec_kernel **out);
 

@@ -243,8 +243,16 @@ TcType *tc_type_tensor(TcIrModule *m, TcDtype dt, uint32_t rank, const TcDim *di
 TcType *tc_type_with_dtype(TcIrModule *m, const TcType *t, TcDtype dt)
 {
     if (t->kind == TC_TY_SCALAR) return tc_type_scalar(m, dt);
-    if (t->kind == TC_TY_TILE) return tc_type_tile(m, dt, t->rank, t->shape);
+    if (t->kind == TC_TY_TILE) return tc_type_with_layout(m, tc_type_tile(m, dt, t->rank, t->shape), t->layout);
     return tc_type_tensor(m, dt, t->rank, t->dims, t->flags);
+}
+
+TcType *tc_type_with_layout(TcIrModule *m, const TcType *t, const TcLayout *l)
+{
+    TC_ASSERT(t->kind == TC_TY_TILE);
+    TcType k = *t;
+    k.layout = l;
+    return intern_type(m, &k);
 }
 
 bool tc_type_is_scalar(const TcType *t) { return t->kind == TC_TY_SCALAR; }
@@ -356,6 +364,7 @@ TcIrOp *tc_ir_op_new(TcIrFunc *f, TcOpcode opc, TcSpan loc, uint32_t noperands,
     TcIrOp *op = tc_arena_alloc(a, sizeof *op);
     op->opc = opc;
     op->loc = loc;
+    op->smem = -1;
     op->noperands = noperands;
     op->operands = tc_arena_alloc(a, (noperands ? noperands : 1) * sizeof(TcIrValue *));
     for (uint32_t i = 0; i < noperands; i++) op->operands[i] = operands ? operands[i] : NULL;

@@ -16,6 +16,7 @@
 #define TILEC_IR_H
 
 #include "support.h"
+#include "layout.h"
 
 #define TC_MAX_RANK 8
 
@@ -64,7 +65,6 @@ typedef struct TcDim {
     const char *sym;  /* interned size name (e.g. "M"), or NULL */
 } TcDim;
 
-typedef struct TcLayout TcLayout; /* distributed IR (tiling pass); NULL until then */
 
 typedef struct TcType {
     TcTypeKind kind;
@@ -127,6 +127,8 @@ enum {
     TC_OPF_HAS_REGIONS = 16,  /* owns blocks */
     TC_OPF_READS_MEMORY = 32, /* reads tensors (no writes) */
     TC_OPF_WRITES_MEMORY = 64,/* writes tensors */
+    TC_OPF_READS_SHARED = 128,/* reads shared memory (Memory IR) */
+    TC_OPF_WRITES_SHARED = 256,/* writes shared memory or orders its accesses */
 };
 
 typedef struct TcOpInfo {
@@ -170,6 +172,7 @@ struct TcIrOp {
     int64_t *ints;            /* TC_ATTR_PERM */
     uint32_t nints;
     int32_t pipeline, unroll; /* TC_ATTR_LOOP; 0 = not requested */
+    int64_t smem;             /* shared-memory byte offset (Memory IR), -1 = none */
     TcIrBlock *parent;        /* block containing this op */
     TcIrOp *prev, *next;      /* siblings in parent */
 };
@@ -206,6 +209,7 @@ struct TcIrFunc {
     TcIrBlock *grid;
     uint32_t nparams, nsizes;
     int32_t warps;                 /* 0 = target's default */
+    uint64_t smem_bytes;           /* shared memory (Memory IR), 0 = none */
     TC_VEC(TcIrConst) consts;
     uint32_t nvalues;              /* next value id */
 };
@@ -214,6 +218,7 @@ struct TcIrModule {
     TcArena *arena;
     TcStrTab strs;
     TC_VEC(TcIrFunc *) funcs;
+    TC_VEC(TcLayout *) layouts;    /* interned layouts (ir/layout.c) */
     /* type interning (open addressing, heap-allocated) */
     TcType **type_slots;
     uint32_t type_cap, type_len;
