@@ -26,6 +26,7 @@
  */
 #include "codegen.h"
 #include "cpu_internal.h"
+#include "elem.h"
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -72,6 +73,7 @@ typedef struct RegionRec {
 } RegionRec;
 
 typedef struct Cg {
+    TcLlvm L;               /* what the shared element code (elem.c) sees */
     TcDiagEngine *de;
     const TcCpuOptions *opt;
     TcIrFunc *f;
@@ -127,99 +129,10 @@ static uint64_t storage_bytes(TcDtype dt)
     }
 }
 
-/* An SSA scalar of this dtype: bool as i1; f16/bf16 as f32. */
-static LLVMTypeRef value_type(Cg *c, TcDtype dt)
-{
-    return dt == TC_BOOL ? c->t_i1 : storage_type(c, dt);
-}
-
-/* An element in tensor memory. */
-static LLVMTypeRef memory_type(Cg *c, TcDtype dt)
-{
-    if (dt == TC_F16) return c->t_f16;
-    if (dt == TC_BF16) return c->t_i16;
-    return storage_type(c, dt);
-}
-
 static uint64_t tile_bytes(const TcType *t) { return align64((uint64_t)t->numel * storage_bytes(t->dtype)); }
 
 static LLVMValueRef ci64(Cg *c, int64_t v) { return LLVMConstInt(c->t_i64, (unsigned long long)v, 1); }
 static LLVMValueRef ci32(Cg *c, int64_t v) { return LLVMConstInt(c->t_i32, (unsigned long long)v, 1); }
-
-static LLVMValueRef intrinsic(Cg *c, const char *name, LLVMTypeRef *tys, unsigned ntys, LLVMTypeRef *fnty)
-{
-    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    if (!id) TC_ICE("LLVM has no intrinsic %s", name);
-    *fnty = LLVMIntrinsicGetType(c->ctx, id, tys, ntys);
-    return LLVMGetIntrinsicDeclaration(c->mod, id, tys, ntys);
-}
-
-static LLVMValueRef call_intrinsic(Cg *c, const char *name, LLVMTypeRef *tys, unsigned ntys, LLVMValueRef *args,
-                                   unsigned nargs)
-{
-    LLVMTypeRef fty;
-    LLVMValueRef fn = intrinsic(c, name, tys, ntys, &fty);
-    return LLVMBuildCall2(c->b, fty, fn, args, nargs, "");
-}
-
-/* A C library function float(float) or double(double). */
-static LLVMValueRef call_libm(Cg *c, const char *name, LLVMTypeRef ty, LLVMValueRef x)
-{
-    LLVMTypeRef fty = LLVMFunctionType(ty, &ty, 1, 0);
-    LLVMValueRef fn = LLVMGetNamedFunction(c->mod, name);
-    if (!fn) {
-        fn = LLVMAddFunction(c->mod, name, fty);
-        LLVMSetLinkage(fn, LLVMExternalLinkage);
-    }
-    return LLVMBuildCall2(c->b, fty, fn, &x, 1, "");
-}
-
-/* ------------------------------------------------ f16 / bf16 rounding */
-
-/* f32 -> nearest-even bf16, returned as its 16 bits (i16). */
-static LLVMValueRef f32_to_bf16_bits(Cg *c, LLVMValueRef x)
-{
-    LLVMValueRef bits = LLVMBuildBitCast(c->b, x, c->t_i32, "");
-    LLVMValueRef hi = LLVMBuildLShr(c->b, bits, ci32(c, 16), "");
-    LLVMValueRef lsb = LLVMBuildAnd(c->b, hi, ci32(c, 1), "");
-    LLVMValueRef rounded = LLVMBuildAdd(c->b, bits, LLVMBuildAdd(c->b, lsb, ci32(c, 0x7fff), ""), "");
-    LLVMValueRef r = LLVMBuildLShr(c->b, rounded, ci32(c, 16), "");
-    LLVMValueRef qnan = LLVMBuildOr(c->b, hi, ci32(c, 0x40), "");
-    LLVMValueRef isnan = LLVMBuildFCmp(c->b, LLVMRealUNO, x, x, "");
-    return LLVMBuildTrunc(c->b, LLVMBuildSelect(c->b, isnan, qnan, r, ""), c->t_i16, "");
-}
-
-static LLVMValueRef bf16_bits_to_f32(Cg *c, LLVMValueRef h)
-{
-    LLVMValueRef w = LLVMBuildShl(c->b, LLVMBuildZExt(c->b, h, c->t_i32, ""), ci32(c, 16), "");
-    return LLVMBuildBitCast(c->b, w, c->t_f32, "");
-}
-
-/* Rounds an f32-held value to dtype dt's precision (f16, bf16), or returns it. */
-static LLVMValueRef round_small(Cg *c, TcDtype dt, LLVMValueRef x)
-{
-    if (dt == TC_F16) return LLVMBuildFPExt(c->b, LLVMBuildFPTrunc(c->b, x, c->t_f16, ""), c->t_f32, "");
-    if (dt == TC_BF16) return bf16_bits_to_f32(c, f32_to_bf16_bits(c, x));
-    return x;
-}
-
-/* Reads an element of dtype dt from tensor memory as an SSA value. */
-static LLVMValueRef mem_load(Cg *c, TcDtype dt, LLVMValueRef ptr)
-{
-    LLVMValueRef v = LLVMBuildLoad2(c->b, memory_type(c, dt), ptr, "");
-    if (dt == TC_F16) return LLVMBuildFPExt(c->b, v, c->t_f32, "");
-    if (dt == TC_BF16) return bf16_bits_to_f32(c, v);
-    if (dt == TC_BOOL) return LLVMBuildICmp(c->b, LLVMIntNE, v, LLVMConstInt(c->t_i8, 0, 0), "");
-    return v;
-}
-
-static void mem_store(Cg *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr)
-{
-    if (dt == TC_F16) v = LLVMBuildFPTrunc(c->b, v, c->t_f16, "");
-    else if (dt == TC_BF16) v = f32_to_bf16_bits(c, v);
-    else if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->t_i8, "");
-    LLVMBuildStore(c->b, v, ptr);
-}
 
 static void note_access(Cg *c, LLVMValueRef inst, LLVMValueRef base);
 
@@ -288,223 +201,6 @@ static void loop_end(Cg *c, Loop *l)
 }
 
 /* ------------------------------------------------ vectorizable math */
-
-/* Horner evaluation of c[0] + c[1] z + ... in f32. */
-static LLVMValueRef poly(Cg *c, LLVMValueRef z, const double *k, int n)
-{
-    LLVMValueRef r = LLVMConstReal(c->t_f32, k[n - 1]);
-    for (int i = n - 2; i >= 0; i--)
-        r = LLVMBuildFAdd(c->b, LLVMBuildFMul(c->b, r, z, ""), LLVMConstReal(c->t_f32, k[i]), "");
-    return r;
-}
-
-/*
- * tanh in f32 without a library call, so loops over it vectorize: an odd
- * polynomial (Cephes' tanhf coefficients) for |x| < 0.625, where
- * 1 - 2/(e^2|x| + 1) would cancel, and (1 - t)/(1 + t) with t = e^-2|x|
- * elsewhere, with the sign of x restored. Accuracy: docs/cpu.md.
- */
-static LLVMValueRef emit_tanh_f32(Cg *c, LLVMValueRef x)
-{
-    static const double p[] = {-3.33332819422e-1, 1.33314422036e-1, -5.37397155531e-2, 2.06390887954e-2,
-                               -5.70498872745e-3};
-    LLVMTypeRef t = c->t_f32;
-    LLVMValueRef ax = call_intrinsic(c, "llvm.fabs", &t, 1, &x, 1);
-    LLVMValueRef z = LLVMBuildFMul(c->b, x, x, "");
-    LLVMValueRef small = LLVMBuildFAdd(c->b, x, LLVMBuildFMul(c->b, LLVMBuildFMul(c->b, poly(c, z, p, 5), z, ""), x, ""), "");
-    LLVMValueRef m2 = LLVMBuildFMul(c->b, ax, LLVMConstReal(t, -2.0), "");
-    LLVMValueRef e = call_intrinsic(c, "llvm.exp", &t, 1, &m2, 1);
-    LLVMValueRef one = LLVMConstReal(t, 1.0);
-    LLVMValueRef big = LLVMBuildFDiv(c->b, LLVMBuildFSub(c->b, one, e, ""), LLVMBuildFAdd(c->b, one, e, ""), "");
-    LLVMValueRef args[2] = {big, x};
-    big = call_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
-    LLVMValueRef is_small = LLVMBuildFCmp(c->b, LLVMRealOLT, ax, LLVMConstReal(t, 0.625), "");
-    return LLVMBuildSelect(c->b, is_small, small, big, "");
-}
-
-/*
- * erf in f32 without a library call: the odd Maclaurin series to x^13 for
- * |x| < 0.5, and Abramowitz & Stegun 7.1.26,
- * 1 - (a1 t + ... + a5 t^5) e^-x^2 with t = 1/(1 + 0.3275911|x|), elsewhere,
- * with the sign of x restored. Accuracy: docs/cpu.md.
- */
-static LLVMValueRef emit_erf_f32(Cg *c, LLVMValueRef x)
-{
-    static const double series[] = {1.1283791670955126, -0.37612638903183754, 0.11283791670955126,
-                                    -0.026866170645131252, 0.0052239776254421878, -0.00085483270234508528,
-                                    0.00012055332981789664};
-    static const double as[] = {0.0, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429};
-    LLVMTypeRef t = c->t_f32;
-    LLVMValueRef ax = call_intrinsic(c, "llvm.fabs", &t, 1, &x, 1);
-    LLVMValueRef z = LLVMBuildFMul(c->b, x, x, "");
-    LLVMValueRef small = LLVMBuildFMul(c->b, x, poly(c, z, series, 7), "");
-    LLVMValueRef one = LLVMConstReal(t, 1.0);
-    LLVMValueRef tt = LLVMBuildFDiv(c->b, one, LLVMBuildFAdd(c->b, one, LLVMBuildFMul(c->b, ax, LLVMConstReal(t, 0.3275911), ""), ""), "");
-    LLVMValueRef nz = LLVMBuildFNeg(c->b, z, "");
-    LLVMValueRef e = call_intrinsic(c, "llvm.exp", &t, 1, &nz, 1);
-    LLVMValueRef big = LLVMBuildFSub(c->b, one, LLVMBuildFMul(c->b, poly(c, tt, as, 6), e, ""), "");
-    LLVMValueRef args[2] = {big, x};
-    big = call_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
-    LLVMValueRef is_small = LLVMBuildFCmp(c->b, LLVMRealOLT, ax, LLVMConstReal(t, 0.5), "");
-    return LLVMBuildSelect(c->b, is_small, small, big, "");
-}
-
-/* ------------------------------------------------------ element ops */
-
-/* Divisor that cannot trap: 1 where b == 0 or (signed) a == MIN && b == -1. */
-static LLVMValueRef safe_divisor(Cg *c, TcDtype dt, LLVMValueRef a, LLVMValueRef bv, LLVMValueRef *zero)
-{
-    LLVMTypeRef t = LLVMTypeOf(bv);
-    LLVMValueRef z = LLVMConstInt(t, 0, 0), one = LLVMConstInt(t, 1, 0);
-    *zero = LLVMBuildICmp(c->b, LLVMIntEQ, bv, z, "");
-    LLVMValueRef bad = *zero;
-    if (tc_dtype_is_signed(dt)) {
-        unsigned bits = tc_dtype_bits(dt);
-        LLVMValueRef min = LLVMConstInt(t, (unsigned long long)1 << (bits - 1), 0);
-        LLVMValueRef ovf = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, a, min, ""),
-                                        LLVMBuildICmp(c->b, LLVMIntEQ, bv, LLVMConstAllOnes(t), ""), "");
-        bad = LLVMBuildOr(c->b, bad, ovf, "");
-    }
-    return LLVMBuildSelect(c->b, bad, one, bv, "");
-}
-
-/* An element-wise op on SSA values of operand dtype dt (Tile IR semantics). */
-static LLVMValueRef emit_elem(Cg *c, TcOpcode opc, TcDtype dt, LLVMValueRef a, LLVMValueRef bv)
-{
-    LLVMBuilderRef b = c->b;
-    if (tc_dtype_is_float(dt)) {
-        LLVMTypeRef t = value_type(c, dt);
-        bool f64 = dt == TC_F64;
-        switch (opc) {
-        case TC_OP_ADD: return LLVMBuildFAdd(b, a, bv, "");
-        case TC_OP_SUB: return LLVMBuildFSub(b, a, bv, "");
-        case TC_OP_MUL: return LLVMBuildFMul(b, a, bv, "");
-        case TC_OP_DIV: return LLVMBuildFDiv(b, a, bv, "");
-        case TC_OP_REM: return LLVMBuildFRem(b, a, bv, "");
-        case TC_OP_MAX: case TC_OP_MIN: {
-            LLVMValueRef args[2] = {a, bv};
-            return call_intrinsic(c, opc == TC_OP_MAX ? "llvm.maximum" : "llvm.minimum", &t, 1, args, 2);
-        }
-        case TC_OP_EQ: return LLVMBuildFCmp(b, LLVMRealOEQ, a, bv, "");
-        case TC_OP_NE: return LLVMBuildFCmp(b, LLVMRealUNE, a, bv, "");
-        case TC_OP_LT: return LLVMBuildFCmp(b, LLVMRealOLT, a, bv, "");
-        case TC_OP_LE: return LLVMBuildFCmp(b, LLVMRealOLE, a, bv, "");
-        case TC_OP_GT: return LLVMBuildFCmp(b, LLVMRealOGT, a, bv, "");
-        case TC_OP_GE: return LLVMBuildFCmp(b, LLVMRealOGE, a, bv, "");
-        case TC_OP_NEG: return LLVMBuildFNeg(b, a, "");
-        case TC_OP_ABS: return call_intrinsic(c, "llvm.fabs", &t, 1, &a, 1);
-        case TC_OP_SQRT: return call_intrinsic(c, "llvm.sqrt", &t, 1, &a, 1);
-        case TC_OP_RSQRT:
-            return LLVMBuildFDiv(b, LLVMConstReal(t, 1.0), call_intrinsic(c, "llvm.sqrt", &t, 1, &a, 1), "");
-        case TC_OP_EXP: return call_intrinsic(c, "llvm.exp", &t, 1, &a, 1);
-        case TC_OP_EXP2: return call_intrinsic(c, "llvm.exp2", &t, 1, &a, 1);
-        case TC_OP_LOG: return call_intrinsic(c, "llvm.log", &t, 1, &a, 1);
-        case TC_OP_LOG2: return call_intrinsic(c, "llvm.log2", &t, 1, &a, 1);
-        case TC_OP_TANH: return f64 ? call_libm(c, "tanh", t, a) : emit_tanh_f32(c, a);
-        case TC_OP_ERF: return f64 ? call_libm(c, "erf", t, a) : emit_erf_f32(c, a);
-        case TC_OP_SIGMOID: {
-            LLVMValueRef na = LLVMBuildFNeg(b, a, "");
-            LLVMValueRef e = call_intrinsic(c, "llvm.exp", &t, 1, &na, 1);
-            LLVMValueRef one = LLVMConstReal(t, 1.0);
-            return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, e, ""), "");
-        }
-        default: break;
-        }
-        TC_ICE("no CPU lowering of float '%s'", tc_op_info(opc)->name);
-    }
-    bool sg = tc_dtype_is_signed(dt);
-    LLVMTypeRef t = LLVMTypeOf(a);
-    switch (opc) {
-    case TC_OP_ADD: return LLVMBuildAdd(b, a, bv, "");
-    case TC_OP_SUB: return LLVMBuildSub(b, a, bv, "");
-    case TC_OP_MUL: return LLVMBuildMul(b, a, bv, "");
-    case TC_OP_DIV: case TC_OP_REM: {
-        LLVMValueRef zero;
-        LLVMValueRef d = safe_divisor(c, dt, a, bv, &zero);
-        LLVMValueRef q = opc == TC_OP_DIV ? (sg ? LLVMBuildSDiv(b, a, d, "") : LLVMBuildUDiv(b, a, d, ""))
-                                          : (sg ? LLVMBuildSRem(b, a, d, "") : LLVMBuildURem(b, a, d, ""));
-        return LLVMBuildSelect(b, zero, LLVMConstInt(t, 0, 0), q, "");
-    }
-    case TC_OP_MAX: return LLVMBuildSelect(b, LLVMBuildICmp(b, sg ? LLVMIntSGT : LLVMIntUGT, a, bv, ""), a, bv, "");
-    case TC_OP_MIN: return LLVMBuildSelect(b, LLVMBuildICmp(b, sg ? LLVMIntSLT : LLVMIntULT, a, bv, ""), a, bv, "");
-    case TC_OP_AND: return LLVMBuildAnd(b, a, bv, "");
-    case TC_OP_OR: return LLVMBuildOr(b, a, bv, "");
-    case TC_OP_XOR: return LLVMBuildXor(b, a, bv, "");
-    case TC_OP_SHL: case TC_OP_SHR: {
-        unsigned bits = tc_dtype_bits(dt);
-        LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, bv, LLVMConstInt(t, bits, 0), "");
-        LLVMValueRef amt = LLVMBuildSelect(b, in, bv, LLVMConstInt(t, 0, 0), "");
-        LLVMValueRef sh, out;
-        if (opc == TC_OP_SHL) {
-            sh = LLVMBuildShl(b, a, amt, "");
-            out = LLVMConstInt(t, 0, 0);
-        } else if (sg) {
-            sh = LLVMBuildAShr(b, a, amt, "");
-            out = LLVMBuildAShr(b, a, LLVMConstInt(t, bits - 1, 0), "");
-        } else {
-            sh = LLVMBuildLShr(b, a, amt, "");
-            out = LLVMConstInt(t, 0, 0);
-        }
-        return LLVMBuildSelect(b, in, sh, out, "");
-    }
-    case TC_OP_EQ: return LLVMBuildICmp(b, LLVMIntEQ, a, bv, "");
-    case TC_OP_NE: return LLVMBuildICmp(b, LLVMIntNE, a, bv, "");
-    case TC_OP_LT: return LLVMBuildICmp(b, sg ? LLVMIntSLT : LLVMIntULT, a, bv, "");
-    case TC_OP_LE: return LLVMBuildICmp(b, sg ? LLVMIntSLE : LLVMIntULE, a, bv, "");
-    case TC_OP_GT: return LLVMBuildICmp(b, sg ? LLVMIntSGT : LLVMIntUGT, a, bv, "");
-    case TC_OP_GE: return LLVMBuildICmp(b, sg ? LLVMIntSGE : LLVMIntUGE, a, bv, "");
-    case TC_OP_NEG: return LLVMBuildSub(b, LLVMConstInt(t, 0, 0), a, "");
-    case TC_OP_NOT: return LLVMBuildXor(b, a, LLVMConstAllOnes(t), "");
-    case TC_OP_ABS:
-        if (!sg) return a;
-        return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, a, LLVMConstInt(t, 0, 0), ""),
-                               LLVMBuildSub(b, LLVMConstInt(t, 0, 0), a, ""), a, "");
-    default: break;
-    }
-    TC_ICE("no CPU lowering of integer '%s'", tc_op_info(opc)->name);
-}
-
-/* The `cast` op on one SSA value. */
-static LLVMValueRef emit_cast(Cg *c, TcDtype from, TcDtype to, LLVMValueRef x)
-{
-    LLVMBuilderRef b = c->b;
-    if (from == to) return x;
-    bool ff = tc_dtype_is_float(from), tf = tc_dtype_is_float(to);
-    LLVMTypeRef tt = value_type(c, to);
-    if (to == TC_BOOL) {
-        if (ff) return LLVMBuildFCmp(b, LLVMRealUNE, x, LLVMConstReal(LLVMTypeOf(x), 0.0), "");
-        return LLVMBuildICmp(b, LLVMIntNE, x, LLVMConstInt(LLVMTypeOf(x), 0, 0), "");
-    }
-    if (from == TC_BOOL) {
-        if (tf) return round_small(c, to, LLVMBuildUIToFP(b, x, tt, ""));
-        return LLVMBuildZExt(b, x, tt, "");
-    }
-    if (ff && tf) {
-        if (to == TC_F64) return from == TC_F64 ? x : LLVMBuildFPExt(b, x, c->t_f64, "");
-        if (from == TC_F64) {
-            if (to == TC_F16) return LLVMBuildFPExt(b, LLVMBuildFPTrunc(b, x, c->t_f16, ""), c->t_f32, "");
-            x = LLVMBuildFPTrunc(b, x, c->t_f32, "");
-        }
-        return round_small(c, to, x);
-    }
-    if (ff) {
-        LLVMTypeRef tys[2] = {tt, LLVMTypeOf(x)};
-        return call_intrinsic(c, tc_dtype_is_signed(to) ? "llvm.fptosi.sat" : "llvm.fptoui.sat", tys, 2, &x, 1);
-    }
-    if (tf) {
-        bool sg = tc_dtype_is_signed(from);
-        if (to == TC_F16) {
-            LLVMValueRef h = sg ? LLVMBuildSIToFP(b, x, c->t_f16, "") : LLVMBuildUIToFP(b, x, c->t_f16, "");
-            return LLVMBuildFPExt(b, h, c->t_f32, "");
-        }
-        LLVMValueRef r = sg ? LLVMBuildSIToFP(b, x, tt, "") : LLVMBuildUIToFP(b, x, tt, "");
-        return round_small(c, to, r);
-    }
-    unsigned fb = tc_dtype_bits(from), tb = tc_dtype_bits(to);
-    if (tb < fb) return LLVMBuildTrunc(b, x, tt, "");
-    if (tb > fb) return tc_dtype_is_signed(from) ? LLVMBuildSExt(b, x, tt, "") : LLVMBuildZExt(b, x, tt, "");
-    return x;
-}
 
 /* A scalar operand sign- or zero-extended to i64. */
 static LLVMValueRef to_i64(Cg *c, const TcIrValue *v, LLVMValueRef x)
@@ -691,9 +387,9 @@ static void emit_elementwise(Cg *c, const TcIrOp *op)
     if (r->type->kind == TC_TY_SCALAR) {
         LLVMValueRef a = V(c, op->operands[0]);
         LLVMValueRef x;
-        if (op->opc == TC_OP_CAST) x = emit_cast(c, op->operands[0]->type->dtype, r->type->dtype, a);
+        if (op->opc == TC_OP_CAST) x = tc_el_cast(&c->L, op->operands[0]->type->dtype, r->type->dtype, a);
         else if (op->opc == TC_OP_SELECT) x = LLVMBuildSelect(c->b, a, V(c, op->operands[1]), V(c, op->operands[2]), "");
-        else x = emit_elem(c, op->opc, op->operands[0]->type->dtype, a, op->noperands > 1 ? V(c, op->operands[1]) : NULL);
+        else x = tc_el_elem(&c->L, op->opc, op->operands[0]->type->dtype, a, op->noperands > 1 ? V(c, op->operands[1]) : NULL);
         c->val[r->id] = x;
         return;
     }
@@ -703,9 +399,9 @@ static void emit_elementwise(Cg *c, const TcIrOp *op)
     for (uint32_t k = 0; k < op->noperands; k++)
         x[k] = tile_load(c, op->operands[k]->type->dtype, V(c, op->operands[k]), i);
     LLVMValueRef y;
-    if (op->opc == TC_OP_CAST) y = emit_cast(c, op->operands[0]->type->dtype, r->type->dtype, x[0]);
+    if (op->opc == TC_OP_CAST) y = tc_el_cast(&c->L, op->operands[0]->type->dtype, r->type->dtype, x[0]);
     else if (op->opc == TC_OP_SELECT) y = LLVMBuildSelect(c->b, x[0], x[1], x[2], "");
-    else y = emit_elem(c, op->opc, op->operands[0]->type->dtype, x[0], x[1]);
+    else y = tc_el_elem(&c->L, op->opc, op->operands[0]->type->dtype, x[0], x[1]);
     tile_store(c, r->type->dtype, V(c, r), i, y);
     loop_end(c, &l);
 }
@@ -784,7 +480,7 @@ static void emit_arange(Cg *c, const TcIrOp *op)
 
 static LLVMValueRef reduce_init(Cg *c, TcOpcode opc, TcDtype dt)
 {
-    LLVMTypeRef t = value_type(c, dt);
+    LLVMTypeRef t = tc_el_value_type(&c->L, dt);
     if (tc_dtype_is_float(dt)) {
         if (opc == TC_OP_REDUCE_SUM) return LLVMConstReal(t, 0.0);
         return LLVMConstReal(t, opc == TC_OP_REDUCE_MAX ? -__builtin_inf() : __builtin_inf());
@@ -817,14 +513,14 @@ static void emit_reduce(Cg *c, const TcIrOp *op)
     for (uint32_t d = axis + 1; d < st->rank; d++) inner *= st->shape[d];
     LLVMValueRef init = reduce_init(c, op->opc, dt);
     if (r->type->kind == TC_TY_SCALAR) {
-        LLVMValueRef accp = entry_alloca(c, value_type(c, dt));
+        LLVMValueRef accp = entry_alloca(c, tc_el_value_type(&c->L, dt));
         LLVMBuildStore(c->b, init, accp);
         Loop l;
         LLVMValueRef i = loop_begin(c, &l, ci64(c, 0), ci64(c, n));
-        LLVMValueRef acc = LLVMBuildLoad2(c->b, value_type(c, dt), accp, "");
-        LLVMBuildStore(c->b, emit_elem(c, eop, dt, acc, tile_load(c, dt, src, i)), accp);
+        LLVMValueRef acc = LLVMBuildLoad2(c->b, tc_el_value_type(&c->L, dt), accp, "");
+        LLVMBuildStore(c->b, tc_el_elem(&c->L, eop, dt, acc, tile_load(c, dt, src, i)), accp);
         loop_end(c, &l);
-        c->val[r->id] = LLVMBuildLoad2(c->b, value_type(c, dt), accp, "");
+        c->val[r->id] = LLVMBuildLoad2(c->b, tc_el_value_type(&c->L, dt), accp, "");
         return;
     }
     LLVMValueRef dst = V(c, r);
@@ -848,7 +544,7 @@ static void emit_reduce(Cg *c, const TcIrOp *op)
     LLVMValueRef di = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, ci64(c, inner), ""), j, "");
     LLVMValueRef si = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, ci64(c, n), ""), k, ""),
                                                       ci64(c, inner), ""), j, "");
-    LLVMValueRef acc = emit_elem(c, eop, dt, tile_load(c, dt, dst, di), tile_load(c, dt, src, si));
+    LLVMValueRef acc = tc_el_elem(&c->L, eop, dt, tile_load(c, dt, dst, di), tile_load(c, dt, src, si));
     tile_store(c, dt, dst, di, acc);
     if (inner == 1) {
         loop_end(c, &lo);
@@ -923,7 +619,7 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
             uint32_t q = i * nv + j;
             if (c->opt->fast_dot) {
                 LLVMValueRef args[3] = {av, bv[j], accp[q]};
-                accn[q] = call_intrinsic(c, "llvm.fma", &vt, 1, args, 3);
+                accn[q] = tc_el_call_intrinsic(&c->L, "llvm.fma", &vt, 1, args, 3);
             } else {
                 accn[q] = LLVMBuildFAdd(c->b, accp[q], LLVMBuildFMul(c->b, av, bv[j], ""), "");
             }
@@ -967,17 +663,17 @@ static void emit_dot(Cg *c, const TcIrOp *op)
     Loop lm, lk, ln;
     LLVMValueRef m = loop_begin(c, &lm, ci64(c, 0), ci64(c, M));
     LLVMValueRef k = loop_begin(c, &lk, ci64(c, 0), ci64(c, K));
-    LLVMValueRef a = emit_cast(c, in, out, tile_load(c, in, A, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m, ci64(c, K), ""), k, "")));
+    LLVMValueRef a = tc_el_cast(&c->L, in, out, tile_load(c, in, A, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m, ci64(c, K), ""), k, "")));
     LLVMValueRef n = loop_begin(c, &ln, ci64(c, 0), ci64(c, N));
-    LLVMValueRef bv = emit_cast(c, in, out, tile_load(c, in, B, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), n, "")));
+    LLVMValueRef bv = tc_el_cast(&c->L, in, out, tile_load(c, in, B, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), n, "")));
     LLVMValueRef ri = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m, ci64(c, N), ""), n, "");
     LLVMValueRef acc = tile_load(c, out, R, ri), sum;
     if (tc_dtype_is_float(out) && c->opt->fast_dot) {
-        LLVMTypeRef t = value_type(c, out);
+        LLVMTypeRef t = tc_el_value_type(&c->L, out);
         LLVMValueRef args[3] = {a, bv, acc};
-        sum = call_intrinsic(c, "llvm.fmuladd", &t, 1, args, 3);
+        sum = tc_el_call_intrinsic(&c->L, "llvm.fmuladd", &t, 1, args, 3);
     } else {
-        sum = emit_elem(c, TC_OP_ADD, out, acc, emit_elem(c, TC_OP_MUL, out, a, bv));
+        sum = tc_el_elem(&c->L, TC_OP_ADD, out, acc, tc_el_elem(&c->L, TC_OP_MUL, out, a, bv));
     }
     tile_store(c, out, R, ri, sum);
     loop_end(c, &ln);
@@ -1070,7 +766,7 @@ static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
     LLVMValueRef jhi = clamp(c, LLVMBuildSub(c->b, a->T->size[last], o, ""), ci64(c, 0), n);
     jlo = LLVMBuildSelect(c->b, ok, jlo, ci64(c, 0), "");
     jhi = LLVMBuildSelect(c->b, ok, jhi, ci64(c, 0), "");
-    LLVMTypeRef mt = memory_type(c, a->dt);
+    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
     LLVMValueRef base = LLVMBuildGEP2(c->b, mt, a->T->data, &rowoff, 1, "");
     Loop l;
     if (!a->is_store) {
@@ -1082,8 +778,8 @@ static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
     LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, j, ""), a->T->stride[last], "");
     LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
     LLVMValueRef ti = LLVMBuildAdd(c->b, tidx, j, "");
-    if (a->is_store) mem_store(c, a->dt, tile_load(c, a->dt, a->buf, ti), p);
-    else tile_store(c, a->dt, a->buf, ti, mem_load(c, a->dt, p));
+    if (a->is_store) tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
+    else tile_store(c, a->dt, a->buf, ti, tc_el_mem_load(&c->L, a->dt, p));
     loop_end(c, &l);
     if (!a->is_store) {
         LLVMValueRef j2 = loop_begin(c, &l, jhi, n);
@@ -1106,8 +802,8 @@ static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
         a.tile = op->results[0]->type;
         a.buf = V(c, op->results[0]);
         a.pad = op->noperands > r + 1 ? V(c, op->operands[r + 1])
-                                      : (tc_dtype_is_float(a.tile->dtype) ? LLVMConstReal(value_type(c, a.tile->dtype), 0.0)
-                                                                          : LLVMConstInt(value_type(c, a.tile->dtype), 0, 0));
+                                      : (tc_dtype_is_float(a.tile->dtype) ? LLVMConstReal(tc_el_value_type(&c->L, a.tile->dtype), 0.0)
+                                                                          : LLVMConstInt(tc_el_value_type(&c->L, a.tile->dtype), 0, 0));
     }
     a.dt = a.tile->dtype;
     LLVMValueRef idx[TC_MAX_RANK];
@@ -1172,19 +868,19 @@ static void emit_for(Cg *c, const TcIrOp *op, uint32_t p)
     LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "for.end");
     LLVMBuildBr(c->b, header);
     LLVMPositionBuilderAtEnd(c->b, header);
-    LLVMValueRef iv = LLVMBuildPhi(c->b, value_type(c, it), "iv");
+    LLVMValueRef iv = LLVMBuildPhi(c->b, tc_el_value_type(&c->L, it), "iv");
     LLVMAddIncoming(iv, &lo, &pre, 1);
     LLVMValueRef *phis = tc_arena_alloc(c->arena, (nc + 1) * sizeof *phis);
     for (uint32_t i = 0; i < nc; i++) {
         TcIrValue *arg = body->args[i + 1];
         if (arg->type->kind == TC_TY_TILE) continue;
-        phis[i] = LLVMBuildPhi(c->b, value_type(c, arg->type->dtype), "carried");
+        phis[i] = LLVMBuildPhi(c->b, tc_el_value_type(&c->L, arg->type->dtype), "carried");
         LLVMValueRef init = V(c, op->operands[3 + i]);
         LLVMAddIncoming(phis[i], &init, &pre, 1);
         c->val[arg->id] = phis[i];
     }
     c->val[body->args[0]->id] = iv;
-    LLVMValueRef zero = LLVMConstInt(value_type(c, it), 0, 0);
+    LLVMValueRef zero = LLVMConstInt(tc_el_value_type(&c->L, it), 0, 0);
     LLVMValueRef run = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, sg ? LLVMIntSGT : LLVMIntNE, step, zero, ""),
                                     LLVMBuildICmp(c->b, sg ? LLVMIntSLT : LLVMIntULT, iv, hi, ""), "");
     LLVMBuildCondBr(c->b, run, bodyb, exit);
@@ -1193,9 +889,9 @@ static void emit_for(Cg *c, const TcIrOp *op, uint32_t p)
     emit_block(c, body, &y);
     /* the yield: carried values move to the next iteration */
     parallel_copy(c, y, body->args + 1, c->pos - 1);
-    LLVMTypeRef ivt = value_type(c, it);
+    LLVMTypeRef ivt = tc_el_value_type(&c->L, it);
     LLVMValueRef args2[2] = {iv, step};
-    LLVMValueRef ov = call_intrinsic(c, sg ? "llvm.sadd.with.overflow" : "llvm.uadd.with.overflow", &ivt, 1, args2, 2);
+    LLVMValueRef ov = tc_el_call_intrinsic(&c->L, sg ? "llvm.sadd.with.overflow" : "llvm.uadd.with.overflow", &ivt, 1, args2, 2);
     LLVMValueRef next = LLVMBuildExtractValue(c->b, ov, 0, "");
     LLVMValueRef overflow = LLVMBuildExtractValue(c->b, ov, 1, "");
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
@@ -1253,7 +949,7 @@ static void emit_if(Cg *c, const TcIrOp *op, uint32_t p)
     LLVMPositionBuilderAtEnd(c->b, merge);
     for (uint32_t i = 0; i < nr; i++) {
         if (op->results[i]->type->kind == TC_TY_TILE) continue;
-        LLVMValueRef phi = LLVMBuildPhi(c->b, value_type(c, op->results[i]->type->dtype), "");
+        LLVMValueRef phi = LLVMBuildPhi(c->b, tc_el_value_type(&c->L, op->results[i]->type->dtype), "");
         LLVMValueRef inc[2] = {vals[0][i], vals[1][i]};
         LLVMAddIncoming(phi, inc, ends, 2);
         c->val[op->results[i]->id] = phi;
@@ -1291,7 +987,7 @@ static void emit_op(Cg *c, const TcIrOp *op)
     switch (op->opc) {
     case TC_OP_CONST: {
         TcDtype dt = r->type->dtype;
-        LLVMTypeRef t = value_type(c, dt);
+        LLVMTypeRef t = tc_el_value_type(&c->L, dt);
         c->val[r->id] = tc_dtype_is_float(dt) ? LLVMConstReal(t, op->fval)
                                               : LLVMConstInt(t, (unsigned long long)op->ival, 0);
         return;
@@ -1377,10 +1073,10 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
         TcDtype dt = p->type->dtype;
         if (tc_dtype_is_float(dt)) {
             LLVMValueRef d = LLVMBuildLoad2(c->b, c->t_f64, ptr, p->name ? p->name : "");
-            c->val[p->id] = emit_cast(c, TC_F64, dt, d);
+            c->val[p->id] = tc_el_cast(&c->L, TC_F64, dt, d);
         } else {
             LLVMValueRef d = LLVMBuildLoad2(c->b, c->t_i64, ptr, p->name ? p->name : "");
-            c->val[p->id] = emit_cast(c, TC_I64, dt, d);
+            c->val[p->id] = tc_el_cast(&c->L, TC_I64, dt, d);
         }
     }
     for (uint32_t k = 0; k < f->nsizes; k++) {
@@ -1399,6 +1095,10 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
 
 static void init_types(Cg *c)
 {
+    c->L.ctx = c->ctx;
+    c->L.mod = c->mod;
+    c->L.b = c->b;
+    tc_el_init_types(&c->L);
     c->t_void = LLVMVoidTypeInContext(c->ctx);
     c->t_i1 = LLVMInt1TypeInContext(c->ctx);
     c->t_i8 = LLVMInt8TypeInContext(c->ctx);
