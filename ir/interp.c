@@ -23,6 +23,9 @@
  *    max_tile_bytes first.
  *  - Malformed IR or arguments give an error message, never a crash; the only
  *    recursion follows region nesting.
+ *  - Layouts (distributed and memory IR) are ignored: convert_layout,
+ *    local_alloc and local_load copy their operand, barrier does nothing, so
+ *    a kernel gives the same results at every level.
  */
 #include "ir.h"
 
@@ -381,7 +384,8 @@ static bool exec_select(Ctx *c, const TcIrOp *op)
     return true;
 }
 
-/* Ops that keep the elements in row-major order: expand_dims, reshape. */
+/* Ops that keep the elements in row-major order: expand_dims, reshape, and
+ * the layout ops (convert_layout, local_alloc, local_load). */
 static bool exec_same_elems(Ctx *c, const TcIrOp *op)
 {
     Val *a = V(c, op->operands[0]);
@@ -797,7 +801,12 @@ static bool exec_op(Ctx *c, const TcIrOp *op)
     case TC_OP_SELECT: return exec_select(c, op);
     case TC_OP_BROADCAST: return exec_broadcast(c, op);
     case TC_OP_EXPAND_DIMS:
-    case TC_OP_RESHAPE: return exec_same_elems(c, op);
+    case TC_OP_RESHAPE:
+    /* layouts say where elements live on a GPU, not what they are */
+    case TC_OP_CONVERT_LAYOUT:
+    case TC_OP_LOCAL_ALLOC:
+    case TC_OP_LOCAL_LOAD: return exec_same_elems(c, op);
+    case TC_OP_BARRIER: return true;
     case TC_OP_TRANS: return exec_trans(c, op);
     case TC_OP_REDUCE_SUM: case TC_OP_REDUCE_MAX: case TC_OP_REDUCE_MIN: return exec_reduce(c, op);
     case TC_OP_DOT: return exec_dot(c, op);

@@ -271,6 +271,10 @@ void tc_type_print(const TcType *t, TcStrBuf *out)
         for (unsigned i = 0; i < t->rank; i++)
             tc_sb_printf(out, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
         tc_sb_putc(out, ']');
+        if (t->layout) {
+            tc_sb_putc(out, ' ');
+            tc_layout_print(t->layout, out);
+        }
         return;
     case TC_TY_TENSOR:
         tc_sb_puts(out, "tensor<");

@@ -88,7 +88,9 @@ TcType *tc_type_with_dtype(TcIrModule *m, const TcType *t, TcDtype dt);
 bool tc_type_is_scalar(const TcType *t);
 bool tc_type_is_tile(const TcType *t);
 bool tc_type_is_tensor(const TcType *t);
-/* "f32", "f32[64, 64]", "tensor<f16[M, K]>", "tensor<out f32[M, N]>" */
+/* "f32", "f32[64, 64]", "tensor<f16[M, K]>", "tensor<out f32[M, N]>"; a tile
+ * type with a layout is followed by it (tc_layout_print), e.g.
+ * "f32[64, 32] #blocked<spt = [1, 4], tpw = [8, 4], wpc = [4, 1], order = [1, 0]>". */
 void tc_type_print(const TcType *t, TcStrBuf *out);
 
 /* ------------------------------------------------------------------- ops */
@@ -117,6 +119,7 @@ typedef enum TcAttrKind {
     TC_ATTR_AXIS,  /* ival is an axis */
     TC_ATTR_PERM,  /* ints[0..nints) is a permutation */
     TC_ATTR_LOOP,  /* pipeline, unroll (0 = not given) */
+    TC_ATTR_DOT,   /* ival: 1 = lowered to MMA m16n8k16 (distributed IR), 0 = FMA */
 } TcAttrKind;
 
 enum {

@@ -52,6 +52,7 @@ const TcLayout *tc_layout_slice(TcIrModule *m, const TcLayout *l, uint32_t paren
     TcLayout k = *l;
     k.kind = TC_LAYOUT_SLICE;
     k.slice_mask |= 1u << parent_dim;
+    k.spt[parent_dim] = 1; /* irrelevant once removed: one canonical form */
     return intern_layout(m, &k);
 }
 
@@ -236,7 +237,7 @@ static void distribute(uint32_t rank, const int64_t *shape, const uint32_t *spt,
 const TcLayout *tc_layout_default(TcIrModule *m, uint32_t rank, const int64_t *shape, uint32_t elem_bytes,
                                   uint32_t vec_bytes, uint32_t warp_size, uint32_t warps)
 {
-    uint32_t spt[TC_LAYOUT_MAX_RANK], tpw[TC_LAYOUT_MAX_RANK], wpc[TC_LAYOUT_MAX_RANK];
+    uint32_t spt[TC_LAYOUT_MAX_RANK] = {0}, tpw[TC_LAYOUT_MAX_RANK] = {0}, wpc[TC_LAYOUT_MAX_RANK] = {0};
     uint8_t order[TC_LAYOUT_MAX_RANK];
     for (uint32_t d = 0; d < rank; d++) {
         spt[d] = 1;
@@ -245,20 +246,16 @@ const TcLayout *tc_layout_default(TcIrModule *m, uint32_t rank, const int64_t *s
     uint32_t vec = elem_bytes ? vec_bytes / elem_bytes : 1;
     if (vec < 1) vec = 1;
     spt[rank - 1] = min_u64(vec, (uint64_t)shape[rank - 1]);
-    /* keep every lane busy before widening a thread's vector */
-    while (spt[rank - 1] > 1 && (uint64_t)shape[rank - 1] / spt[rank - 1] < warp_size) {
-        uint64_t total = 1;
-        for (uint32_t d = 0; d < rank; d++) total *= (uint64_t)shape[d];
-        if (total / spt[rank - 1] >= (uint64_t)warp_size * warps) break;
-        spt[rank - 1] /= 2;
-    }
+    /* keep every thread busy before widening a thread's vector */
+    uint64_t total = 1;
+    for (uint32_t d = 0; d < rank; d++) total *= (uint64_t)shape[d];
+    while (spt[rank - 1] > 1 && total / spt[rank - 1] < (uint64_t)warp_size * warps) spt[rank - 1] /= 2;
     distribute(rank, shape, spt, warp_size, warps, tpw, wpc);
     return tc_layout_blocked(m, rank, spt, tpw, wpc, order);
 }
 
 const TcLayout *tc_layout_dot_acc(TcIrModule *m, int64_t mdim, int64_t ndim, uint32_t warp_size, uint32_t warps)
 {
-    int64_t shape[2] = {mdim, ndim};
     uint32_t spt[2], tpw[2], wpc[2];
     uint8_t order[2] = {1, 0};
     uint64_t threads = (uint64_t)warp_size * warps;
@@ -280,6 +277,25 @@ const TcLayout *tc_layout_dot_acc(TcIrModule *m, int64_t mdim, int64_t ndim, uin
     wpc[1] = w;
     return tc_layout_blocked(m, 2, spt, tpw, wpc, order);
 }
+
+/* ------------------------------------------------------------------ MMA */
+
+bool tc_layout_mma_ok(const TcGpuProfile *p, const TcType *a, const TcType *b, const TcType *c, uint32_t warps)
+{
+    if (!p || !p->mma || p->warp_size != 32 || a->rank != 2 || b->rank != 2 || c->rank != 2) return false;
+    bool f16 = a->dtype == TC_F16 && b->dtype == TC_F16, bf16 = a->dtype == TC_BF16 && b->dtype == TC_BF16;
+    if (!(f16 || bf16) || c->dtype != TC_F32) return false;
+    return c->shape[0] % 16 == 0 && c->shape[1] % (8 * (int64_t)warps) == 0 && a->shape[1] % 16 == 0;
+}
+
+const TcLayout *tc_layout_mma_acc(TcIrModule *m, uint32_t warps)
+{
+    uint32_t spt[2] = {1, 2}, tpw[2] = {8, 4}, wpc[2] = {1, warps};
+    uint8_t order[2] = {1, 0};
+    return tc_layout_blocked(m, 2, spt, tpw, wpc, order);
+}
+
+uint32_t tc_layout_mma_pad(uint32_t elem_bytes) { return 16 / elem_bytes; }
 
 /* ------------------------------------------------------ shared memory */
 

@@ -53,14 +53,16 @@ typedef struct TcIrModule TcIrModule;
 typedef struct TcType TcType;
 typedef struct TcStrBuf TcStrBuf;
 typedef struct TcLayout TcLayout;
+typedef struct TcGpuProfile TcGpuProfile;
 
 /* Interned layouts. `blocked` copies the arrays (rank entries each). */
 const TcLayout *tc_layout_blocked(TcIrModule *m, uint32_t rank, const uint32_t *spt, const uint32_t *tpw,
                                   const uint32_t *wpc, const uint8_t *order);
-/* The slice of a blocked or slice layout with one more parent dim removed. */
+/* The slice of a blocked or slice layout with one more parent dim removed
+ * (its spt becomes 1, so equivalent slices are one interned layout). */
 const TcLayout *tc_layout_slice(TcIrModule *m, const TcLayout *l, uint32_t parent_dim);
-/* A blocked layout with the same parameters as a slice's parent but with
- * parent dim `parent_dim` (removed in l) present again. */
+/* The layout with parent dim `parent_dim` (removed in l) present again, with
+ * one element per thread on it: the layout of expand_dims of a slice. */
 const TcLayout *tc_layout_unslice(TcIrModule *m, const TcLayout *l, uint32_t parent_dim);
 const TcLayout *tc_layout_shared(TcIrModule *m, uint32_t pad);
 /* The tile type t (any layout) with layout l (NULL: none). */
@@ -108,6 +110,25 @@ const TcLayout *tc_layout_default(TcIrModule *m, uint32_t rank, const int64_t *s
 const TcLayout *tc_layout_dot_acc(TcIrModule *m, int64_t mdim, int64_t ndim, uint32_t warp_size, uint32_t warps);
 
 /*
+ * Tensor-core dot (MMA m16n8k16: f32 += f16 x f16 or bf16 x bf16, one warp
+ * per 16 x 8 x 16 step). Whether profile p can lower `c = dot(a, b, c)` with
+ * `warps` warps to it: the profile has MMA, warps of 32, f16/bf16 operands and
+ * an f32 accumulator, M a multiple of 16, N of 8 x warps, K of 16.
+ */
+bool tc_layout_mma_ok(const TcGpuProfile *p, const TcType *a, const TcType *b, const TcType *c, uint32_t warps);
+/* The accumulator layout of an MMA dot [M, N] with `warps` warps side by side
+ * along N: blocked<spt = [1, 2], tpw = [8, 4], wpc = [1, warps], order = [1, 0]>,
+ * which is exactly the m16n8 C fragment (lane l holds rows l/4 and l/4 + 8,
+ * columns 2 (l % 4) and + 1, of each 16 x 8 block; registers in row-major
+ * position order, so block (i, j)'s c0..c3 are positions (2i, 2j), (2i, 2j+1),
+ * (2i+1, 2j), (2i+1, 2j+1)). */
+const TcLayout *tc_layout_mma_acc(TcIrModule *m, uint32_t warps);
+/* Row padding (elements) of an MMA operand in shared memory: 16 bytes, so
+ * every 8-element row ldmatrix reads is 16-byte aligned and the 8 rows of one
+ * 8 x 8 matrix fall in distinct banks. */
+uint32_t tc_layout_mma_pad(uint32_t elem_bytes);
+
+/*
  * Shared-memory bytes a reduce along `axis` of tile type t (blocked or slice
  * layout) needs to combine partial results across warps: 0 when every
  * thread that holds a slice of the axis is in one warp.
@@ -127,7 +148,7 @@ uint32_t tc_layout_shared_pad(uint32_t elem_bytes);
 
 typedef enum TcGpuFamily { TC_GPU_NVIDIA, TC_GPU_MUSA } TcGpuFamily;
 
-typedef struct TcGpuProfile {
+struct TcGpuProfile {
     const char *name;          /* "sm_80", "mp_22", ... */
     TcGpuFamily family;
     const char *card;          /* e.g. "A100", "MTT S4000" */
@@ -140,7 +161,7 @@ typedef struct TcGpuProfile {
     bool mma;                  /* tensor-core MMA the lowering can use */
     uint32_t cc;               /* compute capability, e.g. 80, 22 */
     const char *smem_source;   /* where the shared-memory figure was seen */
-} TcGpuProfile;
+};
 
 /* NULL if unknown. */
 const TcGpuProfile *tc_gpu_profile(const char *name);

@@ -15,10 +15,16 @@
  *    block included. A name is defined at most once per kernel.
  *  - The parser builds ops exactly as written; it does not verify them
  *    (tc_ir_verify_* does), so printed broken IR mostly reads back as well.
+ *    Types are the exception: a tile extent must be >= 1, and a layout is
+ *    checked as it is read (list lengths against the tile's rank, powers of
+ *    two, order a permutation, slice dims in range, then tc_layout_valid
+ *    without warp size and warps), because the layout constructors assert
+ *    on malformed input and a type is interned with its layout.
  */
 #include "ir.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +35,7 @@ typedef enum TokKind {
     T_IDENT,  /* [A-Za-z_][A-Za-z0-9_]* */
     T_VALUE,  /* %name; s/n exclude the '%' */
     T_GLOBAL, /* @name; s/n exclude the '@' */
+    T_HASH,   /* #name (a layout: #blocked, #slice, #shared); s/n exclude the '#' */
     T_INT,    /* -?[0-9]+ */
     T_FLOAT,  /* -?[0-9]+(.[0-9]*)?(e[+-]?[0-9]+)?, inf, nan, -inf, -nan */
     T_PUNCT,  /* one of ( ) { } [ ] < > , : = */
@@ -38,7 +45,7 @@ typedef struct Tok {
     TokKind kind;
     const char *text;  /* the whole token as written */
     size_t len;
-    const char *s;     /* the name part (T_VALUE, T_GLOBAL) or the text */
+    const char *s;     /* the name part (T_VALUE, T_GLOBAL, T_HASH) or the text */
     size_t n;
     TcSpan span;
     uint64_t mag;      /* T_INT: magnitude */
@@ -222,14 +229,14 @@ static Tok lex(Parser *p)
             t.fval = NAN;
         }
     } else if ((c == '%' && is_name_char(cur_char(p, 1))) ||
-               (c == '@' && is_ident_char(cur_char(p, 1)))) {
+               ((c == '@' || c == '#') && is_ident_char(cur_char(p, 1)))) {
         advance(p);
         if (c == '%') {
             while (is_name_char(cur_char(p, 0))) advance(p);
         } else {
             while (is_ident_char(cur_char(p, 0))) advance(p);
         }
-        t.kind = c == '%' ? T_VALUE : T_GLOBAL;
+        t.kind = c == '%' ? T_VALUE : c == '@' ? T_GLOBAL : T_HASH;
     } else if (strchr("(){}[]<>,:=", c)) {
         advance(p);
         t.kind = T_PUNCT;
@@ -246,7 +253,7 @@ static Tok lex(Parser *p)
     t.len = (size_t)(p->src + p->pos - start);
     t.s = t.text;
     t.n = t.len;
-    if (t.kind == T_VALUE || t.kind == T_GLOBAL) {
+    if (t.kind == T_VALUE || t.kind == T_GLOBAL || t.kind == T_HASH) {
         t.s++;
         t.n--;
     }
@@ -281,6 +288,11 @@ static bool is_punct(const Tok *t, char c) { return t->kind == T_PUNCT && t->tex
 static bool is_word(const Tok *t, const char *w)
 {
     return t->kind == T_IDENT && t->len == strlen(w) && memcmp(t->text, w, t->len) == 0;
+}
+
+static bool is_hash_word(const Tok *t, const char *w)
+{
+    return t->kind == T_HASH && t->n == strlen(w) && memcmp(t->s, w, t->n) == 0;
 }
 
 static bool accept_punct(Parser *p, char c)
@@ -456,7 +468,162 @@ static bool parse_dims(Parser *p, bool tensor, TcDim *dims, uint32_t *rank, TcSp
     return true;
 }
 
-/* type := dtype | dtype '[' extents ']' | 'tensor' '<' flags* dtype '[' dims ']' '>' */
+/* ----------------------------------------------------------- layouts */
+
+static bool is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+
+/* A layout list: KEY '=' '[' INT (',' INT)* ']' with 1 to TC_LAYOUT_MAX_RANK
+ * entries in [0, 2^31]; *span covers the brackets, ents[i] each entry. */
+static bool parse_layout_list(Parser *p, const char *key, uint32_t *v, uint32_t *n, TcSpan *span, TcSpan *ents)
+{
+    if (!expect_word(p, key) || !expect_punct(p, '=') || !expect_punct(p, '[')) return false;
+    *span = p->last.span;
+    *n = 0;
+    do {
+        int64_t x;
+        if (*n == TC_LAYOUT_MAX_RANK) {
+            fail(p, TC_E_IR_SYNTAX, peek(p)->span, "layout list '%s' has more than %d entries", key,
+                 TC_LAYOUT_MAX_RANK);
+            return false;
+        }
+        char what[48];
+        snprintf(what, sizeof what, "an entry of '%s'", key);
+        if (!expect_int(p, what, 0, (int64_t)1 << 31, &x)) return false;
+        ents[*n] = p->last.span;
+        v[(*n)++] = (uint32_t)x;
+    } while (accept_punct(p, ','));
+    if (!expect_punct(p, ']')) return false;
+    *span = tc_span_join(*span, p->last.span);
+    return true;
+}
+
+/* A list of a blocked layout with `want` entries (why: where that number
+ * comes from); spt, tpw and wpc entries must be powers of two. */
+static bool parse_blocked_list(Parser *p, const char *key, uint32_t want, const char *why, uint32_t *v)
+{
+    uint32_t n;
+    TcSpan span, ents[TC_LAYOUT_MAX_RANK];
+    if (!parse_layout_list(p, key, v, &n, &span, ents)) return false;
+    if (n != want) {
+        fail(p, TC_E_IR_SYNTAX, span, "layout list '%s' has %u entr%s, expected %u (%s)", key, n,
+             n == 1 ? "y" : "ies", want, why);
+        return false;
+    }
+    if (strcmp(key, "order") == 0) {
+        uint32_t seen = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (v[i] >= n || (seen & (1u << v[i]))) {
+                fail(p, TC_E_IR_SYNTAX, span, "layout 'order' is not a permutation of 0..%u", n - 1);
+                return false;
+            }
+            seen |= 1u << v[i];
+        }
+        return true;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (!is_pow2(v[i])) {
+            fail(p, TC_E_IR_SYNTAX, ents[i], "layout '%s' entry %u is not a power of two", key, v[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* blocked := '#blocked' '<' 'spt' '=' list ',' 'tpw' '=' list ','
+ *            'wpc' '=' list ',' 'order' '=' list '>'   (the '#blocked' is read) */
+static const TcLayout *parse_blocked(Parser *p, uint32_t rank, const char *why)
+{
+    uint32_t spt[TC_LAYOUT_MAX_RANK], tpw[TC_LAYOUT_MAX_RANK], wpc[TC_LAYOUT_MAX_RANK], ord[TC_LAYOUT_MAX_RANK];
+    uint8_t order[TC_LAYOUT_MAX_RANK];
+    if (!expect_punct(p, '<') || !parse_blocked_list(p, "spt", rank, why, spt) || !expect_punct(p, ',') ||
+        !parse_blocked_list(p, "tpw", rank, why, tpw) || !expect_punct(p, ',') ||
+        !parse_blocked_list(p, "wpc", rank, why, wpc) || !expect_punct(p, ',') ||
+        !parse_blocked_list(p, "order", rank, why, ord) || !expect_punct(p, '>'))
+        return NULL;
+    for (uint32_t d = 0; d < rank; d++) order[d] = (uint8_t)ord[d];
+    return tc_layout_blocked(p->m, rank, spt, tpw, wpc, order);
+}
+
+/* layout := blocked
+ *         | '#slice' '<' 'dims' '=' list ',' 'parent' '=' blocked '>'
+ *         | '#shared' '<' 'pad' '=' INT '>'
+ * for a tile of type t; the result is t with the layout, which must be valid
+ * for t's shape (tc_layout_valid, warp size and warps not checked). */
+static TcType *parse_layout(Parser *p, TcType *t)
+{
+    Tok kw = next(p);
+    const TcLayout *l = NULL;
+    char why[96];
+    if (is_hash_word(&kw, "blocked")) {
+        if (t->rank > TC_LAYOUT_MAX_RANK) {
+            fail(p, TC_E_IR_SYNTAX, kw.span, "layouts have rank at most %d", TC_LAYOUT_MAX_RANK);
+            return NULL;
+        }
+        snprintf(why, sizeof why, "the tile's rank");
+        l = parse_blocked(p, t->rank, why);
+    } else if (is_hash_word(&kw, "slice")) {
+        uint32_t dims[TC_LAYOUT_MAX_RANK], n;
+        TcSpan span, ents[TC_LAYOUT_MAX_RANK];
+        if (!expect_punct(p, '<') || !parse_layout_list(p, "dims", dims, &n, &span, ents)) return NULL;
+        uint32_t prank = t->rank + n;
+        if (prank > TC_LAYOUT_MAX_RANK) {
+            fail(p, TC_E_IR_SYNTAX, span, "the parent of this slice would have rank %u, above the limit of %d",
+                 prank, TC_LAYOUT_MAX_RANK);
+            return NULL;
+        }
+        snprintf(why, sizeof why, "the tile's rank %u plus %u sliced dim%s", t->rank, n, n == 1 ? "" : "s");
+        uint32_t mask = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (dims[i] >= prank) {
+                fail(p, TC_E_IR_SYNTAX, ents[i], "slice dim %u is out of range for a parent of rank %u (%s)",
+                     dims[i], prank, why);
+                return NULL;
+            }
+            if (mask & (1u << dims[i])) {
+                fail(p, TC_E_IR_SYNTAX, ents[i], "slice dim %u is given twice", dims[i]);
+                return NULL;
+            }
+            mask |= 1u << dims[i];
+        }
+        Tok pk;
+        if (!expect_punct(p, ',') || !expect_word(p, "parent") || !expect_punct(p, '=')) return NULL;
+        if (!expect_kind(p, T_HASH, "the parent layout '#blocked<...>'", &pk)) return NULL;
+        if (!is_hash_word(&pk, "blocked")) {
+            fail(p, TC_E_IR_SYNTAX, pk.span, "the parent of a slice must be '#blocked<...>', found %s",
+                 describe(p, &pk));
+            return NULL;
+        }
+        const TcLayout *parent = parse_blocked(p, prank, why);
+        if (!parent || !expect_punct(p, '>')) return NULL;
+        l = parent;
+        for (uint32_t d = 0; d < prank; d++)
+            if (mask & (1u << d)) l = tc_layout_slice(p->m, l, d);
+    } else if (is_hash_word(&kw, "shared")) {
+        int64_t pad;
+        if (!expect_punct(p, '<') || !expect_word(p, "pad") || !expect_punct(p, '=') ||
+            !expect_int(p, "a shared-memory row padding", 0, UINT32_MAX, &pad) || !expect_punct(p, '>'))
+            return NULL;
+        l = tc_layout_shared(p->m, (uint32_t)pad);
+    } else {
+        fail(p, TC_E_IR_SYNTAX, kw.span, "unknown layout %s; expected '#blocked', '#slice' or '#shared'",
+             describe(p, &kw));
+        return NULL;
+    }
+    if (!l) return NULL;
+    TcSpan span = tc_span_join(kw.span, p->last.span);
+    char reason[160];
+    if (!tc_layout_valid(l, t->rank, t->shape, 0, 0, reason, sizeof reason)) {
+        TcStrBuf sb;
+        tc_sb_init(&sb);
+        tc_type_print(t, &sb);
+        fail(p, TC_E_IR_SYNTAX, span, "invalid layout for %s: %s", sb.data, reason);
+        tc_sb_free(&sb);
+        return NULL;
+    }
+    return tc_type_with_layout(p->m, t, l);
+}
+
+/* type := dtype | dtype '[' extents ']' [layout] | 'tensor' '<' flags* dtype '[' dims ']' '>' */
 static TcType *parse_type(Parser *p)
 {
     Tok t;
@@ -493,7 +660,13 @@ static TcType *parse_type(Parser *p)
         fail(p, TC_E_IR_SYNTAX, t.span, "unknown type %s", describe(p, &t));
         return NULL;
     }
-    if (!is_punct(peek(p), '[')) return tc_type_scalar(p->m, dt);
+    if (!is_punct(peek(p), '[')) {
+        if (peek(p)->kind == T_HASH) {
+            fail(p, TC_E_IR_SYNTAX, peek(p)->span, "a scalar type has no layout");
+            return NULL;
+        }
+        return tc_type_scalar(p->m, dt);
+    }
     if (!parse_dims(p, false, dims, &rank, &span)) return NULL;
     int64_t shape[TC_MAX_RANK], numel = 1;
     for (uint32_t i = 0; i < rank; i++) {
@@ -504,7 +677,15 @@ static TcType *parse_type(Parser *p)
         }
         numel *= shape[i];
     }
-    return tc_type_tile(p->m, dt, rank, shape);
+    TcType *tile = tc_type_tile(p->m, dt, rank, shape);
+    if (peek(p)->kind != T_HASH) return tile;
+    tile = parse_layout(p, tile);
+    if (tile && peek(p)->kind == T_HASH) {
+        fail(p, TC_E_IR_SYNTAX, peek(p)->span, "a tile type has one layout, found a second one, %s",
+             describe(p, peek(p)));
+        return NULL;
+    }
+    return tile;
 }
 
 typedef TC_VEC(TcType *) TypeVec;
@@ -525,15 +706,17 @@ static bool parse_types(Parser *p, TypeVec *out)
 /* ------------------------------------------------------------- attrs */
 
 typedef struct Attrs {
-    bool has_axis, has_perm, has_pipeline, has_unroll;
+    bool has_axis, has_perm, has_pipeline, has_unroll, has_smem, has_mma;
     int64_t axis;
     int64_t *perm;
     uint32_t nperm;
     int64_t pipeline, unroll;
+    int64_t smem;
+    int64_t mma;
 } Attrs;
 
 /* attrs := '{' key '=' value (',' key '=' value)* '}' with the keys the op's
- * attribute kind allows: axis, perm, pipeline, unroll */
+ * attribute kind allows: axis, perm, pipeline, unroll, mma (dot); every op allows smem */
 static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
 {
     TcAttrKind kind = tc_op_info(opc)->attr;
@@ -547,6 +730,8 @@ static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
         else if (is_word(&key, "perm") && kind == TC_ATTR_PERM) seen = &a->has_perm;
         else if (is_word(&key, "pipeline") && kind == TC_ATTR_LOOP) seen = &a->has_pipeline;
         else if (is_word(&key, "unroll") && kind == TC_ATTR_LOOP) seen = &a->has_unroll;
+        else if (is_word(&key, "mma") && kind == TC_ATTR_DOT) seen = &a->has_mma;
+        else if (is_word(&key, "smem")) seen = &a->has_smem;
         if (!seen) {
             fail(p, TC_E_IR_SYNTAX, key.span, "unknown attribute %s for '%s'", describe(p, &key), opname);
             return false;
@@ -563,6 +748,10 @@ static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
             if (!expect_int(p, "pipeline", 0, INT32_MAX, &a->pipeline)) return false;
         } else if (seen == &a->has_unroll) {
             if (!expect_int(p, "unroll", 0, INT32_MAX, &a->unroll)) return false;
+        } else if (seen == &a->has_mma) {
+            if (!expect_int(p, "mma", 0, 1, &a->mma)) return false;
+        } else if (seen == &a->has_smem) {
+            if (!expect_int(p, "a shared-memory offset", 0, INT64_MAX, &a->smem)) return false;
         } else {
             TC_VEC(int64_t) v = {0};
             if (!expect_punct(p, '[')) return false;
@@ -588,12 +777,14 @@ static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
 static void apply_attrs(TcIrOp *op, const Attrs *a)
 {
     if (a->has_axis) op->ival = a->axis;
+    if (a->has_mma) op->ival = a->mma;
     if (a->has_perm) {
         op->ints = a->perm;
         op->nints = a->nperm;
     }
     op->pipeline = (int32_t)a->pipeline;
     op->unroll = (int32_t)a->unroll;
+    if (a->has_smem) op->smem = a->smem;
 }
 
 /* --------------------------------------------------------------- ops */
@@ -676,7 +867,10 @@ static bool parse_generic(Parser *p, TcIrBlock *b, TcOpcode opc, const TokVec *n
         lit = next(p);
     }
     ValueVec ops = {0};
-    if (peek(p)->kind == T_VALUE) {
+    /* An op with neither operands nor results (barrier) is its name alone:
+     * a value after it is the first result name of the next op. */
+    bool bare = info->noperands == 0 && info->nresults == 0;
+    if (!bare && peek(p)->kind == T_VALUE) {
         do {
             TcIrValue *v = parse_use(p);
             if (!v) return false;
@@ -703,6 +897,16 @@ static bool parse_generic(Parser *p, TcIrBlock *b, TcOpcode opc, const TokVec *n
     if (opc == TC_OP_CONST && !set_const_value(p, op, &lit)) return false;
     tc_ir_block_append(b, op);
     return define_results(p, op, names) && check_arena(p, span);
+}
+
+/* Whether '{' starts attributes rather than a region: no op is named like
+ * an attribute key, so the word after the brace tells. */
+static bool is_attrs_start(Parser *p)
+{
+    const Tok *k = peek_at(p, 1);
+    return is_punct(peek(p), '{') &&
+           (is_word(k, "pipeline") || is_word(k, "unroll") || is_word(k, "smem") || is_word(k, "axis") ||
+            is_word(k, "perm"));
 }
 
 /* for := 'for' VALUE '=' VALUE 'to' VALUE 'step' VALUE
@@ -738,9 +942,7 @@ static bool parse_for(Parser *p, TcIrBlock *b, const TokVec *names, TcSpan span,
     if (accept_punct(p, ':') && !parse_types(p, &types)) return false;
     Attrs attrs;
     memset(&attrs, 0, sizeof attrs);
-    if (is_punct(peek(p), '{') && (is_word(peek_at(p, 1), "pipeline") || is_word(peek_at(p, 1), "unroll")) &&
-        !parse_attrs(p, TC_OP_FOR, &attrs))
-        return false;
+    if (is_attrs_start(p) && !parse_attrs(p, TC_OP_FOR, &attrs)) return false;
     span = tc_span_join(span, p->last.span);
     if (p->failed || !check_result_count(p, TC_OP_FOR, span, names->len, types.len)) return false;
     TcIrOp *op = tc_ir_op_new(p->func, TC_OP_FOR, span, ops.len, ops.data, types.len, types.data, 1);
@@ -755,16 +957,20 @@ static bool parse_for(Parser *p, TcIrBlock *b, const TokVec *names, TcSpan span,
     return define_results(p, op, names) && check_arena(p, span);
 }
 
-/* if := 'if' VALUE [':' types] block ['else' block] */
+/* if := 'if' VALUE [':' types] [attrs] block ['else' block] */
 static bool parse_if(Parser *p, TcIrBlock *b, const TokVec *names, TcSpan span, unsigned depth)
 {
     TcIrValue *cond = parse_use(p);
     if (!cond) return false;
     TypeVec types = {0};
     if (accept_punct(p, ':') && !parse_types(p, &types)) return false;
+    Attrs attrs;
+    memset(&attrs, 0, sizeof attrs);
+    if (is_attrs_start(p) && !parse_attrs(p, TC_OP_IF, &attrs)) return false;
     span = tc_span_join(span, p->last.span);
     if (p->failed || !check_result_count(p, TC_OP_IF, span, names->len, types.len)) return false;
     TcIrOp *op = tc_ir_op_new(p->func, TC_OP_IF, span, 1, &cond, types.len, types.data, 2);
+    apply_attrs(op, &attrs);
     tc_ir_block_append(b, op);
     if (!parse_block(p, op->regions[0], depth + 1, p->scope.len)) return false;
     if (is_word(peek(p), "else")) {
@@ -870,7 +1076,7 @@ static bool is_dim_symbol(const TcIrFunc *f, const char *sym)
 
 /* kernel := 'kernel' GLOBAL ['<' const (',' const)* '>']
  *           '(' [VALUE ':' type (',' VALUE ':' type)*] ')'
- *           ['sizes' '(' VALUE (',' VALUE)* ')'] ['warps' '(' INT ')']
+ *           ['sizes' '(' VALUE (',' VALUE)* ')'] ['smem' '(' INT ')'] ['warps' '(' INT ')']
  *           'grid' block block */
 static bool parse_kernel(Parser *p)
 {
@@ -915,6 +1121,13 @@ static bool parse_kernel(Parser *p)
             if (!define(p, &sn, tc_ir_func_add_size(f, NULL))) return false;
         } while (accept_punct(p, ','));
         if (!expect_punct(p, ')')) return false;
+    }
+    if (is_word(peek(p), "smem")) {
+        int64_t bytes;
+        next(p);
+        if (!expect_punct(p, '(') || !expect_int(p, "smem", 0, INT64_MAX, &bytes) || !expect_punct(p, ')'))
+            return false;
+        f->smem_bytes = (uint64_t)bytes;
     }
     if (is_word(peek(p), "warps")) {
         int64_t w;

@@ -158,31 +158,51 @@ static void put_result_types(Printer *p, const TcIrOp *op)
     }
 }
 
-/* " {axis = 1}", " {perm = [1, 0]}", " {pipeline = 3, unroll = 2}" or nothing. */
+/* " {axis = 1}", " {perm = [1, 0]}", " {pipeline = 3, unroll = 2}", with
+ * ", smem = N" (or " {smem = N}" alone) when the op has a shared-memory
+ * offset; nothing when there is no attribute to print. */
 static void put_attrs(Printer *p, const TcIrOp *op)
 {
+    bool any = false;
+#define KEY() (tc_sb_puts(p->out, any ? ", " : " {"), any = true)
     switch (tc_op_info(op->opc)->attr) {
     case TC_ATTR_AXIS:
-        tc_sb_printf(p->out, " {axis = %lld}", (long long)op->ival);
+        KEY();
+        tc_sb_printf(p->out, "axis = %lld", (long long)op->ival);
         break;
     case TC_ATTR_PERM:
-        tc_sb_puts(p->out, " {perm = [");
+        KEY();
+        tc_sb_puts(p->out, "perm = [");
         for (uint32_t i = 0; i < op->nints; i++)
             tc_sb_printf(p->out, "%s%lld", i ? ", " : "", (long long)op->ints[i]);
-        tc_sb_puts(p->out, "]}");
+        tc_sb_putc(p->out, ']');
         break;
     case TC_ATTR_LOOP:
-        if (op->pipeline && op->unroll)
-            tc_sb_printf(p->out, " {pipeline = %d, unroll = %d}", op->pipeline, op->unroll);
-        else if (op->pipeline)
-            tc_sb_printf(p->out, " {pipeline = %d}", op->pipeline);
-        else if (op->unroll)
-            tc_sb_printf(p->out, " {unroll = %d}", op->unroll);
+        if (op->pipeline) {
+            KEY();
+            tc_sb_printf(p->out, "pipeline = %d", op->pipeline);
+        }
+        if (op->unroll) {
+            KEY();
+            tc_sb_printf(p->out, "unroll = %d", op->unroll);
+        }
+        break;
+    case TC_ATTR_DOT:
+        if (op->ival) {
+            KEY();
+            tc_sb_printf(p->out, "mma = %lld", (long long)op->ival);
+        }
         break;
     case TC_ATTR_NONE:
     case TC_ATTR_VALUE:
         break;
     }
+    if (op->smem >= 0) {
+        KEY();
+        tc_sb_printf(p->out, "smem = %lld", (long long)op->smem);
+    }
+#undef KEY
+    if (any) tc_sb_putc(p->out, '}');
 }
 
 /* The literal of a const: its dtype says whether ival or fval holds it. */
@@ -235,12 +255,13 @@ static void print_for(Printer *p, const TcIrOp *op, unsigned depth)
     tc_sb_putc(p->out, '}');
 }
 
-/* if %c [: types] { ... } else { ... } */
+/* if %c [: types] [{smem = N}] { ... } else { ... } */
 static void print_if(Printer *p, const TcIrOp *op, unsigned depth)
 {
     tc_sb_puts(p->out, "if ");
     put_value(p, op->operands[0]);
     put_result_types(p, op);
+    put_attrs(p, op);
     tc_sb_puts(p->out, " {\n");
     print_region(p, op, 0, depth);
     indent(p, depth);
@@ -305,7 +326,7 @@ static void print_const_param(Printer *p, const TcIrConst *c)
     }
 }
 
-/* kernel @name[<consts>](params)[ sizes(...)][ warps(n)]
+/* kernel @name[<consts>](params)[ sizes(...)][ smem(bytes)][ warps(n)]
  * grid {
  *   ...
  * }
@@ -349,6 +370,7 @@ static void print_func(Printer *p, const TcIrFunc *f)
         put_value_list(p, body->args + nparams, body->nargs - nparams);
         tc_sb_putc(p->out, ')');
     }
+    if (f->smem_bytes) tc_sb_printf(p->out, " smem(%llu)", (unsigned long long)f->smem_bytes);
     if (f->warps) tc_sb_printf(p->out, " warps(%d)", f->warps);
     tc_sb_puts(p->out, "\ngrid {\n");
     if (f->grid) print_block(p, f->grid, 1);

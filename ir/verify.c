@@ -11,10 +11,19 @@
  *  - Dominance is checked with one availability bit per value id: a block
  *    makes its arguments available, each op its results after its regions,
  *    and everything the block defined becomes unavailable when it ends.
+ *  - Layout rules (distributed and memory IR) are checked per value as it is
+ *    defined (check_value_layout: validity, all-or-none per kernel, one warp
+ *    shape, only local_alloc makes #shared tiles) and per op (who may read
+ *    #shared tiles, the layout ops, reductions, smem offsets). The verifier
+ *    interns nothing: expected layouts are built on the stack and compared
+ *    field by field.
  */
 #include "ir.h"
 
 #include <string.h>
+
+/* A kernel's level as far as layouts go, decided by its first tile value. */
+typedef enum Level { LEVEL_UNKNOWN, LEVEL_LAYOUTS, LEVEL_NO_LAYOUTS } Level;
 
 typedef struct Verifier {
     const TcIrFunc *f;
@@ -25,6 +34,9 @@ typedef struct Verifier {
     bool *avail;             /* by id: usable at the current point */
     bool in_grid;
     bool ok;
+    Level level;
+    bool level_reported;     /* the first value that breaks the level is reported */
+    uint32_t lanes, warps;   /* of the first register layout; 0 before it */
 } Verifier;
 
 /* ------------------------------------------------------------ reporting */
@@ -82,6 +94,25 @@ static const char *ty(Verifier *v, const TcType *t)
 static bool is_value_type(const TcType *t) { return t->kind != TC_TY_TENSOR; }
 static bool is_int_scalar(const TcType *t) { return t->kind == TC_TY_SCALAR && tc_dtype_is_int(t->dtype); }
 static bool is_numeric(TcDtype d) { return tc_dtype_is_int(d) || tc_dtype_is_float(d); }
+/* A tile in shared memory (#shared layout), or one in registers (blocked or slice). */
+static bool is_shared(const TcType *t)
+{
+    return t->kind == TC_TY_TILE && t->layout && t->layout->kind == TC_LAYOUT_SHARED;
+}
+static bool is_register(const TcType *t)
+{
+    return t->kind == TC_TY_TILE && t->layout && t->layout->kind != TC_LAYOUT_SHARED;
+}
+
+static const char *layout_str(Verifier *v, const TcLayout *l)
+{
+    TcStrBuf sb;
+    tc_sb_init(&sb);
+    tc_layout_print(l, &sb);
+    char *s = tc_arena_strdup(&v->scratch, sb.data);
+    tc_sb_free(&sb);
+    return s;
+}
 
 /* Same kind (scalar or tile) and, for tiles, the same extents. */
 static bool same_shape(const TcType *a, const TcType *b)
@@ -150,6 +181,8 @@ static void check_binary(Verifier *v, const TcIrOp *op)
         if (r->dtype != TC_BOOL || !same_shape(r, a))
             op_err(v, op, "result must be bool with the operands' shape, found %s for operands %s",
                    ty(v, r), ty(v, a));
+        else if (r->layout != a->layout)
+            op_err(v, op, "result must have the operands' layout, found %s for operands %s", ty(v, r), ty(v, a));
     } else if (r != a) {
         op_err(v, op, "result type %s differs from the operands' type %s", ty(v, r), ty(v, a));
     }
@@ -191,6 +224,32 @@ static void check_const(Verifier *v, const TcIrOp *op)
     }
 }
 
+/* Distributed IR: a reduction's tile result has the operand's layout with
+ * the axis's parent dim sliced away (what tc_layout_slice gives; compared
+ * field by field, since the verifier interns nothing, and ignoring spt on
+ * removed dims, which tc_layout_slice normalizes). */
+static void check_reduce_layout(Verifier *v, const TcIrOp *op, const TcType *x, const TcType *r)
+{
+    const TcLayout *l = x->layout;
+    if (!l || l->kind == TC_LAYOUT_SHARED || r->kind != TC_TY_TILE ||
+        !tc_layout_valid(l, x->rank, x->shape, 0, 0, NULL, 0))
+        return; /* no layout, or reported elsewhere */
+    TcLayout want = *l;
+    want.kind = TC_LAYOUT_SLICE;
+    want.slice_mask |= 1u << tc_layout_parent_dim(l, (uint32_t)op->ival);
+    for (uint32_t d = 0; d < want.rank; d++)
+        if (want.slice_mask & (1u << d)) want.spt[d] = 1;
+    const TcLayout *got = r->layout;
+    bool same = got && got->kind == want.kind && got->rank == want.rank && got->slice_mask == want.slice_mask &&
+                got->pad == want.pad;
+    for (uint32_t d = 0; same && d < want.rank; d++)
+        same = ((want.slice_mask & (1u << d)) || got->spt[d] == want.spt[d]) && got->tpw[d] == want.tpw[d] &&
+               got->wpc[d] == want.wpc[d] && got->order[d] == want.order[d];
+    if (!same)
+        op_err(v, op, "result layout must be the operand's with axis %lld sliced away, %s; found %s",
+               (long long)op->ival, layout_str(v, &want), ty(v, r));
+}
+
 static void check_shape_op(Verifier *v, const TcIrOp *op)
 {
     const TcType *x = op->operands[0]->type, *r = op->results[0]->type;
@@ -204,6 +263,8 @@ static void check_shape_op(Verifier *v, const TcIrOp *op)
     case TC_OP_CAST:
         if (!is_value_type(x) || !is_value_type(r) || !same_shape(x, r))
             op_err(v, op, "operand and result must have the same shape, found %s -> %s", ty(v, x), ty(v, r));
+        else if (x->layout != r->layout)
+            op_err(v, op, "operand and result must have the same layout, found %s -> %s", ty(v, x), ty(v, r));
         return;
     case TC_OP_BROADCAST:
         if (x->kind != TC_TY_TILE || r->kind != TC_TY_TILE || x->dtype != r->dtype || x->rank != r->rank) {
@@ -276,9 +337,12 @@ static void check_shape_op(Verifier *v, const TcIrOp *op)
         uint32_t n = 0;
         for (uint32_t i = 0; i < x->rank; i++)
             if (i != (uint32_t)op->ival) shape[n++] = x->shape[i];
-        if (!has_shape(r, x->dtype, n, shape))
+        if (!has_shape(r, x->dtype, n, shape)) {
             op_err(v, op, "result type %s is not %s with axis %lld removed", ty(v, r), ty(v, x),
                    (long long)op->ival);
+            return;
+        }
+        check_reduce_layout(v, op, x, r);
         return;
     }
     }
@@ -291,6 +355,8 @@ static void check_select(Verifier *v, const TcIrOp *op)
     if (!same_value_type(v, op, a, b)) return;
     if (c->dtype != TC_BOOL || !same_shape(c, a))
         op_err(v, op, "condition must be bool with the operands' shape, found %s for %s", ty(v, c), ty(v, a));
+    else if (c->layout != a->layout)
+        op_err(v, op, "condition must have the operands' layout, found %s for %s", ty(v, c), ty(v, a));
     if (r != a) op_err(v, op, "result type %s differs from the operands' type %s", ty(v, r), ty(v, a));
 }
 
@@ -463,6 +529,44 @@ static void check_if(Verifier *v, const TcIrOp *op)
             op_err(v, op, "result %u has tensor type %s", i, ty(v, op->results[i]->type));
 }
 
+/* convert_layout, local_alloc, local_load: one tile in, one of its dtype
+ * and shape out, with the layouts each op converts between. */
+static void check_layout_op(Verifier *v, const TcIrOp *op)
+{
+    const TcType *x = op->operands[0]->type, *r = op->results[0]->type;
+    bool tiles = x->kind == TC_TY_TILE && r->kind == TC_TY_TILE && x->dtype == r->dtype && same_shape(x, r);
+    if (v->in_grid && op->opc != TC_OP_CONVERT_LAYOUT) {
+        op_err(v, op, "is not allowed in the grid block");
+        return;
+    }
+    switch (op->opc) {
+    case TC_OP_CONVERT_LAYOUT:
+        if (!tiles || !is_register(x) || !is_register(r))
+            op_err(v, op, "needs tiles of one dtype and shape with blocked or slice layouts, found %s -> %s",
+                   ty(v, x), ty(v, r));
+        break;
+    case TC_OP_LOCAL_ALLOC: {
+        if (!tiles || is_shared(x) || !is_shared(r)) {
+            op_err(v, op, "needs a register tile and a result of its dtype and shape with a #shared layout, "
+                   "found %s -> %s", ty(v, x), ty(v, r));
+            break;
+        }
+        if (op->smem == -1) op_err(v, op, "needs a shared-memory offset (smem = N)");
+        uint64_t bytes = tc_layout_shared_bytes(r), total = v->f->smem_bytes;
+        /* a negative offset or one past the total is reported by check_smem_attr */
+        if (op->smem >= 0 && (uint64_t)op->smem < total && bytes > total - (uint64_t)op->smem)
+            op_err(v, op, "buffer of %llu bytes at smem offset %lld does not fit the kernel's smem(%llu)",
+                   (unsigned long long)bytes, (long long)op->smem, (unsigned long long)total);
+        break;
+    }
+    default: /* local_load */
+        if (!tiles || !is_shared(x) || is_shared(r))
+            op_err(v, op, "needs a #shared tile and a register result of its dtype and shape, found %s -> %s",
+                   ty(v, x), ty(v, r));
+        break;
+    }
+}
+
 /* Counts from the op table, then the op's own rules. */
 static void check_op_types(Verifier *v, const TcIrOp *op)
 {
@@ -521,6 +625,10 @@ static void check_op_types(Verifier *v, const TcIrOp *op)
     case TC_OP_SELECT: check_select(v, op); break;
     case TC_OP_DOT: check_dot(v, op); break;
     case TC_OP_VIEW: case TC_OP_LOAD: case TC_OP_STORE: check_memory(v, op); break;
+    case TC_OP_CONVERT_LAYOUT: case TC_OP_LOCAL_ALLOC: case TC_OP_LOCAL_LOAD: check_layout_op(v, op); break;
+    case TC_OP_BARRIER:
+        if (v->in_grid) op_err(v, op, "is not allowed in the grid block");
+        break;
     case TC_OP_FOR: check_for(v, op); break;
     case TC_OP_IF: check_if(v, op); break;
     case TC_OP_YIELD: break;
@@ -529,6 +637,66 @@ static void check_op_types(Verifier *v, const TcIrOp *op)
 }
 
 /* ------------------------------------------------------------ structure */
+
+/* An error about value `what` defined by op (NULL: a kernel argument). */
+static void value_err(Verifier *v, const TcIrOp *op, const char *what, const char *fmt, ...) TC_PRINTF(4, 5);
+static void value_err(Verifier *v, const TcIrOp *op, const char *what, const char *fmt, ...)
+{
+    char prefix[200];
+    if (op) snprintf(prefix, sizeof prefix, "'%s' %s ", tc_op_info(op->opc)->name, what);
+    else snprintf(prefix, sizeof prefix, "kernel '@%.100s': %s ", v->f->name, what);
+    va_list ap;
+    va_start(ap, fmt);
+    report(v, op ? op->loc : v->f->loc, prefix, fmt, ap);
+    va_end(ap);
+}
+
+/* The layout rules every tile value obeys: a valid layout for its shape;
+ * in one kernel all tile values have layouts or none do; the register
+ * layouts of a kernel agree on the threads per warp and the warps (the
+ * kernel's warps(n) when given); only local_alloc makes #shared tiles. */
+static void check_value_layout(Verifier *v, const TcIrOp *op, const TcIrValue *val, const char *what)
+{
+    const TcType *t = val->type;
+    if (t->kind != TC_TY_TILE) return;
+    const TcLayout *l = t->layout;
+    Level level = l ? LEVEL_LAYOUTS : LEVEL_NO_LAYOUTS;
+    if (v->level == LEVEL_UNKNOWN) {
+        v->level = level;
+    } else if (v->level != level && !v->level_reported) {
+        v->level_reported = true;
+        if (l)
+            value_err(v, op, what, "has type %s with a layout, but earlier tile values of the kernel have none "
+                      "(a kernel's tile values have layouts all or none)", ty(v, t));
+        else
+            value_err(v, op, what, "has type %s without a layout, but earlier tile values of the kernel have "
+                      "layouts (a kernel's tile values have layouts all or none)", ty(v, t));
+    }
+    if (!l) return;
+    char why[160];
+    if (!tc_layout_valid(l, t->rank, t->shape, 0, 0, why, sizeof why)) {
+        value_err(v, op, what, "has type %s with an invalid layout: %s", ty(v, t), why);
+        return;
+    }
+    if (l->kind == TC_LAYOUT_SHARED) {
+        if (!op || op->opc != TC_OP_LOCAL_ALLOC)
+            value_err(v, op, what, "has shared-memory type %s; only 'local_alloc' makes #shared tiles", ty(v, t));
+        return;
+    }
+    uint32_t lanes = tc_layout_lanes(l), warps = tc_layout_warps(l);
+    if (v->f->warps > 0 && warps != (uint32_t)v->f->warps) {
+        value_err(v, op, what, "has type %s whose layout spans %u warps, but the kernel has warps(%d)", ty(v, t),
+                  warps, v->f->warps);
+        return;
+    }
+    if (!v->lanes) {
+        v->lanes = lanes;
+        v->warps = warps;
+    } else if (lanes != v->lanes || warps != v->warps) {
+        value_err(v, op, what, "has type %s whose layout spans %u threads per warp and %u warps, but earlier "
+                  "layouts of the kernel span %u and %u", ty(v, t), lanes, warps, v->lanes, v->warps);
+    }
+}
 
 /* Records v as defined here; false if it cannot be (reported). */
 static bool define_value(Verifier *v, const TcIrOp *op, const TcIrValue *val, const char *what)
@@ -548,6 +716,7 @@ static bool define_value(Verifier *v, const TcIrOp *op, const TcIrValue *val, co
     }
     v->defs[val->id] = val;
     v->avail[val->id] = true;
+    check_value_layout(v, op, val, what);
     return true;
 }
 
@@ -575,6 +744,33 @@ static bool operands_usable(Verifier *v, const TcIrOp *op)
 
 static void verify_block(Verifier *v, const TcIrBlock *b, const TcIrOp *parent);
 
+/* #shared tiles are read only by local_load and by dot's a and b; false
+ * (reported) when op reads one otherwise. */
+static bool check_shared_uses(Verifier *v, const TcIrOp *op)
+{
+    bool ok = true;
+    for (uint32_t i = 0; i < op->noperands; i++) {
+        const TcType *t = op->operands[i]->type;
+        if (!is_shared(t)) continue;
+        if ((op->opc == TC_OP_LOCAL_LOAD && i == 0) || (op->opc == TC_OP_DOT && i < 2)) continue;
+        op_err(v, op, "operand %u has shared-memory type %s; only 'local_load' and the a and b operands of "
+               "'dot' read #shared tiles", i, ty(v, t));
+        ok = false;
+    }
+    return ok;
+}
+
+/* An op's shared-memory offset: -1 (none) or within the kernel's smem(N). */
+static void check_smem_attr(Verifier *v, const TcIrOp *op)
+{
+    uint64_t total = v->f->smem_bytes;
+    if (op->smem < -1)
+        op_err(v, op, "smem offset %lld is negative", (long long)op->smem);
+    else if (op->smem >= 0 && total && (uint64_t)op->smem >= total)
+        op_err(v, op, "smem offset %lld is outside the kernel's smem(%llu)", (long long)op->smem,
+               (unsigned long long)total);
+}
+
 static void verify_op(Verifier *v, const TcIrOp *op)
 {
     bool usable = operands_usable(v, op);
@@ -593,6 +789,8 @@ static void verify_op(Verifier *v, const TcIrOp *op)
             return;
         }
     }
+    if (usable && !check_shared_uses(v, op)) usable = false; /* not type-checked further */
+    check_smem_attr(v, op);
     if (usable && results_ok) check_op_types(v, op);
     for (uint32_t i = 0; i < op->nregions; i++) verify_block(v, op->regions[i], op);
     for (uint32_t i = 0; i < op->nresults && results_ok; i++) {

@@ -12,7 +12,9 @@
  *     select(const c, a, b) -> a or b; select(c, a, a) -> a; cast, broadcast
  *     and reshape to the operand's own type and trans by the identity
  *     permutation -> x; broadcast / reshape / trans / expand_dims of a splat
- *     -> one splat of the result type;
+ *     -> one splat of the result type; convert_layout to the operand's own
+ *     layout -> x, and convert_layout(convert_layout(x)) back to x's layout
+ *     -> x;
  *  3. control flow: `if` on a constant condition is replaced by the taken
  *     region's ops (moved before it) and its results by the values that
  *     region yields; `for` with constant bounds and step that runs zero times
@@ -26,10 +28,11 @@
  * the run-time result stays with the target) and not folding an f16/bf16
  * result the dtype cannot hold (at run time it is carried in f32); this pass
  * folds such a result anyway when every use rounds it to the dtype (a store,
- * possibly through splat/broadcast/reshape/expand_dims/trans). This pass's
- * own policy, checked before calling fold.c: the transcendental functions
- * (exp, exp2, log, log2, rsqrt, tanh, sigmoid, erf) are not folded, as their
- * run-time results are not correctly rounded and differ between targets.
+ * possibly through splat/broadcast/reshape/expand_dims/trans/convert_layout).
+ * This pass's own policy, checked before calling fold.c: the transcendental
+ * functions (exp, exp2, log, log2, rsqrt, tanh, sigmoid, erf) are not
+ * folded, as their run-time results are not correctly rounded and differ
+ * between targets.
  * Float x+0 folds only for a -0.0 constant and x-0 only for +0.0, because
  * -0.0 + 0.0 is +0.0; x*0 never folds for floats (NaN, inf).
  *
@@ -145,7 +148,7 @@ static void scan_use(TcIrOp *op, void *ctx)
         if (lookup(u->c, op->operands[i]) != u->v) continue;
         if (op->opc == TC_OP_STORE && i + 1 == op->noperands) continue;
         bool moves = op->opc == TC_OP_SPLAT || op->opc == TC_OP_BROADCAST || op->opc == TC_OP_RESHAPE ||
-                     op->opc == TC_OP_EXPAND_DIMS || op->opc == TC_OP_TRANS;
+                     op->opc == TC_OP_EXPAND_DIMS || op->opc == TC_OP_TRANS || op->opc == TC_OP_CONVERT_LAYOUT;
         if (moves && i == 0 && op->nresults == 1 && u->depth < 3 &&
             rounded_on_every_use(u->c, op->results[0], u->depth + 1))
             continue;
@@ -263,6 +266,12 @@ static TcIrValue *simplify(Canon *c, TcIrOp *op)
         if (op->noperands != 3) return NULL;
         if (op->operands[1] == op->operands[2]) return op->operands[1];
         if (get_const(x, &k) && k.dt == TC_BOOL) return k.v.i ? op->operands[1] : op->operands[2];
+        return NULL;
+    case TC_OP_CONVERT_LAYOUT:
+        if (x->type == res->type) return x;
+        if (x->def && x->def->opc == TC_OP_CONVERT_LAYOUT && x->def->noperands == 1 &&
+            x->def->operands[0]->type == res->type)
+            return x->def->operands[0];
         return NULL;
     case TC_OP_CAST:
     case TC_OP_BROADCAST:

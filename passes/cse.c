@@ -4,10 +4,12 @@
  * Two ops are the same expression when they have the same opcode, the same
  * operands (after earlier replacements; the two operands of a commutative op
  * in either order), the same attributes (ival, fval compared bitwise, ints,
- * pipeline, unroll) and the same result types. Only TC_OPF_PURE ops without
- * regions take part. A later op is replaced by an earlier one that dominates
- * it: one in the same block before it, or in an enclosing block before the
- * op that holds its region. Expressions seen inside a region are forgotten
+ * pipeline, unroll, smem) and the same result types (layouts included, so
+ * two convert_layouts of one value to different layouts stay apart). Only
+ * TC_OPF_PURE ops without regions take part (not local_alloc, local_load or
+ * barrier). A later op is replaced by an earlier one that dominates it: one
+ * in the same block before it, or in an enclosing block before the op that
+ * holds its region. Expressions seen inside a region are forgotten
  * when the walk leaves it, so sibling regions (the arms of an `if`, two
  * loops) never share values, and the grid and the body are separate scopes.
  *
@@ -66,6 +68,7 @@ static uint64_t op_hash(const TcIrOp *op)
     h = tc_hash_combine(h, (uint64_t)op->ival);
     h = tc_hash_combine(h, fbits);
     h = tc_hash_combine(h, ((uint64_t)(uint32_t)op->pipeline << 32) | (uint32_t)op->unroll);
+    h = tc_hash_combine(h, (uint64_t)op->smem);
     for (uint32_t i = 0; i < op->nints; i++) h = tc_hash_combine(h, (uint64_t)op->ints[i]);
     for (uint32_t i = 0; i < op->noperands; i++) h = tc_hash_combine(h, operand(op, i)->id);
     for (uint32_t i = 0; i < op->nresults; i++)
@@ -77,7 +80,7 @@ static bool op_equal(const TcIrOp *a, const TcIrOp *b)
 {
     if (a->opc != b->opc || a->noperands != b->noperands || a->nresults != b->nresults ||
         a->ival != b->ival || memcmp(&a->fval, &b->fval, sizeof a->fval) != 0 ||
-        a->pipeline != b->pipeline || a->unroll != b->unroll || a->nints != b->nints)
+        a->pipeline != b->pipeline || a->unroll != b->unroll || a->nints != b->nints || a->smem != b->smem)
         return false;
     for (uint32_t i = 0; i < a->nints; i++)
         if (a->ints[i] != b->ints[i]) return false;

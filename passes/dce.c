@@ -2,8 +2,9 @@
  * dce.c — dead code elimination.
  *
  * Removes, until nothing changes:
- *  - ops whose results are all unused and that are TC_OPF_PURE or
- *    TC_OPF_READS_MEMORY (never stores, yields, or any other op);
+ *  - ops whose results are all unused and that are TC_OPF_PURE,
+ *    TC_OPF_READS_MEMORY or TC_OPF_READS_SHARED (local_load; never stores,
+ *    yields, local_alloc, barrier, or any other op);
  *  - `for` and `if` ops whose results are all unused and whose regions hold
  *    nothing but such ops (and yields) — no store at any depth;
  *  - unused loop-carried values of a `for`: the i-th carried value goes when
@@ -18,6 +19,9 @@
  * in one block goes in one sweep; sweeps repeat until one changes nothing.
  */
 #include "passes.h"
+
+/* Ops with no effect besides their results. */
+#define READ_ONLY (TC_OPF_PURE | TC_OPF_READS_MEMORY | TC_OPF_READS_SHARED)
 
 typedef struct Dce {
     uint32_t *uses;  /* uses[id]: operand slots that refer to value id */
@@ -55,7 +59,7 @@ static bool region_is_removable(const TcIrBlock *b)
                 if (!region_is_removable(op->regions[r])) return false;
             continue;
         }
-        if (!(fl & (TC_OPF_PURE | TC_OPF_READS_MEMORY)) || (fl & TC_OPF_WRITES_MEMORY)) return false;
+        if (!(fl & READ_ONLY) || (fl & (TC_OPF_WRITES_MEMORY | TC_OPF_WRITES_SHARED))) return false;
     }
     return true;
 }
@@ -70,13 +74,14 @@ static bool results_unused(const Dce *d, const TcIrOp *op)
 static bool is_dead(const Dce *d, const TcIrOp *op)
 {
     unsigned fl = tc_op_info(op->opc)->flags;
-    if ((fl & TC_OPF_TERMINATOR) || (fl & TC_OPF_WRITES_MEMORY) || !results_unused(d, op)) return false;
+    if ((fl & (TC_OPF_TERMINATOR | TC_OPF_WRITES_MEMORY | TC_OPF_WRITES_SHARED)) || !results_unused(d, op))
+        return false;
     if (op->opc == TC_OP_FOR || op->opc == TC_OP_IF) {
         for (uint32_t r = 0; r < op->nregions; r++)
             if (!region_is_removable(op->regions[r])) return false;
         return true;
     }
-    return op->nregions == 0 && (fl & (TC_OPF_PURE | TC_OPF_READS_MEMORY));
+    return op->nregions == 0 && (fl & READ_ONLY);
 }
 
 static void remove_op(Dce *d, TcIrOp *op)

@@ -552,13 +552,34 @@ static const ErrCase err_cases[] = {
     {HDR "  %i = for %i = %n to %n step %n iter_args(%a = %n) : i32 {\n    yield %a\n  }\n}\n",
      TC_E_IR_UNDEFINED, 6, 3, "value '%i' is defined twice"},
     {HDR "  for %i = %n to %n step %n {pipeline = -1} {\n    yield\n  }\n}\n", TC_E_IR_SYNTAX, 6, 41,
-     "pipeline must be between 0"},
+     "pipeline must be between 0"},    /* layouts and shared memory (distributed and memory IR) */
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1], tpw = [4, 8], wpc = [1, 1], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 44, "layout list 'spt' has 1 entry, expected 2 (the tile's rank)"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1, 2], tpw = [4, 8], wpc = [1, 1], order = [1, 0, 2]>\n}\n", TC_E_IR_SYNTAX, 6, 88, "layout list 'order' has 3 entries, expected 2 (the tile's rank)"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1, 2], tpw = [4, 8], wpc = [1, 1], order = [0, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 88, "layout 'order' is not a permutation of 0..1"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1, 2], tpw = [4, 6], wpc = [1, 1], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 62, "layout 'tpw' entry 6 is not a power of two"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1, 2], tpw = [4, 8], wpc = [0, 1], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 73, "layout 'wpc' entry 0 is not a power of two"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1, 16], tpw = [4, 8], wpc = [1, 1], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 29, "invalid layout for i32[4, 8]: 16 elements per thread on axis 1 exceed its extent 8"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [1, 2], wpc = [1, 1], tpw = [4, 8], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 52, "expected 'tpw', found 'wpc'"},
+    {HDR "  %x = splat %n : i32[4, 8] #blocked<spt = [], tpw = [4, 8], wpc = [1, 1], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 45, "expected an entry of 'spt', found ']'"},
+    {HDR "  %x = splat %n : i32[4] #slice<dims = [2], parent = #blocked<spt = [1, 2], tpw = [4, 8], wpc = [1, 1], order = [1, 0]>>\n}\n", TC_E_IR_SYNTAX, 6, 41, "slice dim 2 is out of range for a parent of rank 2 (the tile's rank 1 plus 1 sliced dim)"},
+    {HDR "  %x = splat %n : i32[4] #slice<dims = [0, 0], parent = #blocked<spt = [1, 2], tpw = [4, 8], wpc = [1, 1], order = [1, 0]>>\n}\n", TC_E_IR_SYNTAX, 6, 44, "slice dim 0 is given twice"},
+    {HDR "  %x = splat %n : i32[4] #slice<dims = [1], parent = #blocked<spt = [1], tpw = [32], wpc = [1], order = [0]>>\n}\n", TC_E_IR_SYNTAX, 6, 69, "layout list 'spt' has 1 entry, expected 2 (the tile's rank 1 plus 1 sliced dim)"},
+    {HDR "  %x = splat %n : i32[4] #slice<dims = [1], parent = #shared<pad = 1>>\n}\n", TC_E_IR_SYNTAX, 6, 54, "the parent of a slice must be '#blocked<...>', found '#shared'"},
+    {HDR "  %x = splat %n : i32[4] #tiled<n = 1>\n}\n", TC_E_IR_SYNTAX, 6, 26, "unknown layout '#tiled'; expected '#blocked', '#slice' or '#shared'"},
+    {HDR "  %x = const 1 : i32 #blocked<spt = [1, 2], tpw = [4, 8], wpc = [1, 1], order = [1, 0]>\n}\n", TC_E_IR_SYNTAX, 6, 22, "a scalar type has no layout"},
+    {HDR "  %x = splat %n : i32[4] #shared<pad = -1>\n}\n", TC_E_IR_SYNTAX, 6, 40, "a shared-memory row padding must be between 0 and 4294967295"},
+    {HDR "  %x = splat %n : i32[4] #shared<pad = 1> #shared<pad = 1>\n}\n", TC_E_IR_SYNTAX, 6, 43, "a tile type has one layout, found a second one, '#shared'"},
+    {HDR "  %x = splat %n {smem = -4} : i32[4]\n}\n", TC_E_IR_SYNTAX, 6, 25, "a shared-memory offset must be between 0"},
+    {HDR "  %x = splat %n {smem = 1, smem = 2} : i32[4]\n}\n", TC_E_IR_SYNTAX, 6, 28, "attribute 'smem' given twice"},
+    {"kernel @k(%n: i32) smem(-1)\ngrid {\n}\n{\n}\n", TC_E_IR_SYNTAX, 1, 25, "smem must be between 0"},
+    {"kernel @k(%n: i32) warps(4) smem(16)\ngrid {\n}\n{\n}\n", TC_E_IR_SYNTAX, 1, 29, "expected 'grid', found 'smem'"},
 };
 
 static void test_parse_errors(void **state)
 {
     Ctx *c = *state;
     bool bad = false;
+    c->de.max_errors = 1000; /* one error per case, more cases than the default limit */
     for (size_t i = 0; i < TC_ARRAY_LEN(err_cases); i++) {
         const ErrCase *e = &err_cases[i];
         TcIrModule *m = tc_ir_module_new(&c->arena);
@@ -714,6 +735,334 @@ static void test_examples_round_trip(void **state)
     }
     closedir(dir);
     assert_true(n >= 7);
+}
+
+/* ------------------------------------------------ distributed and memory IR */
+
+#define LT "#blocked<spt = [1, 4], tpw = [8, 4], wpc = [4, 1], order = [1, 0]>"
+#define LT2 "#blocked<spt = [1, 1], tpw = [8, 4], wpc = [4, 1], order = [0, 1]>"
+#define LS0 "#slice<dims = [0], parent = " LT ">"
+
+/* Layouts in types, smem attributes and smem(N), built with the API. */
+static const char layouts_text[] =
+    "kernel @lay(%x: tensor<f32[64, 32]>, %y: tensor<out f32[32]>) smem(16384) warps(4)\n"
+    "grid {\n"
+    "  %0 = const 1 : i32\n"
+    "  yield %0\n"
+    "}\n"
+    "{\n"
+    "  %z = const 0 : i32\n"
+    "  %t = load %x, %z, %z : f32[64, 32] " LT "\n"
+    "  %s = local_alloc %t {smem = 0} : f32[64, 32] #shared<pad = 1>\n"
+    "  barrier\n"
+    "  %l = local_load %s : f32[64, 32] " LT "\n"
+    "  %v = convert_layout %l : f32[64, 32] " LT2 "\n"
+    "  %w = convert_layout %v {smem = 8448} : f32[64, 32] " LT "\n"
+    "  %r = reduce_sum %w {axis = 0, smem = 8448} : f32[32] " LS0 "\n"
+    "  store %y, %z, %r\n"
+    "  %c = const true : bool\n"
+    "  %r.1 = for %i = %z to %z step %z iter_args(%a = %r) : f32[32] " LS0 " {pipeline = 2, smem = 8} {\n"
+    "    yield %a\n"
+    "  }\n"
+    "  %r.2 = if %c : f32[32] " LS0 " {smem = 16} {\n"
+    "    yield %r.1\n"
+    "  } else {\n"
+    "    yield %r\n"
+    "  }\n"
+    "}\n";
+
+static void test_print_layouts(void **state)
+{
+    Ctx *c = *state;
+    TcIrModule *m = c->m;
+    uint32_t spt[2] = {1, 4}, tpw[2] = {8, 4}, wpc[2] = {4, 1}, one[2] = {1, 1};
+    uint8_t order[2] = {1, 0}, order2[2] = {0, 1};
+    const TcLayout *bl = tc_layout_blocked(m, 2, spt, tpw, wpc, order);
+    const TcLayout *bl2 = tc_layout_blocked(m, 2, one, tpw, wpc, order2);
+    const TcLayout *sl = tc_layout_slice(m, bl, 0), *sh = tc_layout_shared(m, 1);
+    assert_ptr_equal(bl, tc_layout_blocked(m, 2, spt, tpw, wpc, order));
+    TcType *plain = tile2(m, TC_F32, 64, 32);
+    TcType *t = tc_type_with_layout(m, plain, bl);
+    assert_ptr_equal(t, tc_type_with_layout(m, plain, bl));
+    assert_ptr_not_equal(t, plain);
+    assert_ptr_equal(tc_type_with_layout(m, t, NULL), plain);
+    assert_ptr_equal(tc_type_with_dtype(m, t, TC_BOOL)->layout, bl);
+    TcType *st = tc_type_with_layout(m, plain, sh), *rt = tc_type_with_layout(m, tile1(m, TC_F32, 32), sl);
+    TcStrBuf sb;
+    tc_sb_init(&sb);
+    tc_type_print(t, &sb);
+    assert_string_equal(sb.data, "f32[64, 32] " LT);
+    tc_sb_clear(&sb);
+    tc_type_print(rt, &sb);
+    assert_string_equal(sb.data, "f32[32] " LS0);
+    tc_sb_clear(&sb);
+    tc_type_print(st, &sb);
+    assert_string_equal(sb.data, "f32[64, 32] #shared<pad = 1>");
+    tc_sb_free(&sb);
+
+    TcSpan none = {0, 0, 0, 0, 0};
+    TcIrFunc *f = tc_ir_func_new(m, "lay", none);
+    TcDim xd[2] = {{64, NULL}, {32, NULL}}, yd[1] = {{32, NULL}};
+    TcIrValue *x = tc_ir_func_add_param(f, "x", tc_type_tensor(m, TC_F32, 2, xd, 0));
+    TcIrValue *y = tc_ir_func_add_param(f, "y", tc_type_tensor(m, TC_F32, 1, yd, TC_TENSOR_OUT));
+    f->warps = 4;
+    f->smem_bytes = 16384;
+    TcIrBuilder bd;
+    tc_ir_builder_at_end(&bd, f, f->grid);
+    TcIrValue *g = tc_ir_build_const_int(&bd, TC_I32, 1);
+    tc_ir_build_yield(&bd, 1, &g);
+    tc_ir_builder_at_end(&bd, f, f->body);
+    TcIrValue *z = named(m, tc_ir_build_const_int(&bd, TC_I32, 0), "z");
+    TcIrValue *off[2] = {z, z};
+    TcIrValue *lt = named(m, tc_ir_build_load(&bd, x, off, NULL, t), "t");
+    TcIrOp *alloc = tc_ir_build_op(&bd, TC_OP_LOCAL_ALLOC, 1, &lt, st);
+    alloc->smem = 0;
+    named(m, alloc->results[0], "s");
+    tc_ir_build_op(&bd, TC_OP_BARRIER, 0, NULL, NULL);
+    TcIrValue *l = named(m, tc_ir_build_op(&bd, TC_OP_LOCAL_LOAD, 1, alloc->results, t)->results[0], "l");
+    TcIrValue *v = named(m, tc_ir_build_op(&bd, TC_OP_CONVERT_LAYOUT, 1, &l, tc_type_with_layout(m, plain, bl2))
+                                ->results[0], "v");
+    TcIrOp *cv = tc_ir_build_op(&bd, TC_OP_CONVERT_LAYOUT, 1, &v, t);
+    cv->smem = 8448;
+    TcIrValue *w = named(m, cv->results[0], "w");
+    TcIrOp *red = tc_ir_build_op(&bd, TC_OP_REDUCE_SUM, 1, &w, rt);
+    red->ival = 0;
+    red->smem = 8448;
+    TcIrValue *r = named(m, red->results[0], "r");
+    tc_ir_build_store(&bd, y, &z, r);
+    TcIrValue *cond = named(m, tc_ir_build_const_int(&bd, TC_BOOL, 1), "c");
+    TcIrOp *loop = tc_ir_build_for(&bd, z, z, z, 1, &r);
+    loop->pipeline = 2;
+    loop->smem = 8;
+    named(m, loop->results[0], "r");
+    named(m, loop->regions[0]->args[0], "i");
+    named(m, loop->regions[0]->args[1], "a");
+    TcIrBuilder in;
+    tc_ir_builder_at_end(&in, f, loop->regions[0]);
+    tc_ir_build_yield(&in, 1, &loop->regions[0]->args[1]);
+    TcIrOp *iff = tc_ir_build_if(&bd, cond, 1, &rt);
+    iff->smem = 16;
+    named(m, iff->results[0], "r");
+    tc_ir_builder_at_end(&in, f, iff->regions[0]);
+    tc_ir_build_yield(&in, 1, loop->results);
+    tc_ir_builder_at_end(&in, f, iff->regions[1]);
+    tc_ir_build_yield(&in, 1, &r);
+    assert_true(tc_ir_verify_module(m, &c->de, NULL));
+    assert_int_equal(c->de.diags.len, 0);
+    char *text = print_module(m);
+    assert_string_equal(text, layouts_text);
+    free(text);
+    round_trip(c, layouts_text);
+}
+
+/* The parsed module holds what the text says: interned layouts, smem. */
+static void test_parse_layouts(void **state)
+{
+    Ctx *c = *state;
+    assert_true(parse_text(c, c->m, layouts_text, strlen(layouts_text)));
+    assert_true(tc_ir_verify_module(c->m, &c->de, NULL));
+    TcIrFunc *f = tc_ir_module_find(c->m, "lay");
+    assert_int_equal(f->smem_bytes, 16384);
+    TcIrOp *load = f->body->first->next, *alloc = load->next, *bar = alloc->next, *ll = bar->next;
+    assert_int_equal(load->smem, -1);
+    assert_int_equal(alloc->opc, TC_OP_LOCAL_ALLOC);
+    assert_int_equal(alloc->smem, 0);
+    assert_int_equal(bar->opc, TC_OP_BARRIER);
+    assert_int_equal(bar->noperands + bar->nresults, 0);
+    const TcLayout *bl = load->results[0]->type->layout;
+    assert_non_null(bl);
+    assert_int_equal(bl->kind, TC_LAYOUT_BLOCKED);
+    assert_int_equal(bl->spt[1], 4);
+    assert_int_equal(bl->tpw[0], 8);
+    assert_int_equal(bl->order[0], 1);
+    assert_ptr_equal(ll->results[0]->type, load->results[0]->type); /* interned: one type */
+    assert_int_equal(alloc->results[0]->type->layout->kind, TC_LAYOUT_SHARED);
+    assert_int_equal(alloc->results[0]->type->layout->pad, 1);
+    TcIrOp *red = ll->next->next->next;
+    assert_int_equal(red->opc, TC_OP_REDUCE_SUM);
+    assert_int_equal(red->smem, 8448);
+    assert_ptr_equal(red->results[0]->type->layout, tc_layout_slice(c->m, bl, 0));
+    /* A slice's parent dims may be given in any order; #slice of two dims. */
+    const char *two =
+        "kernel @k(%n: i32)\ngrid {\n}\n{\n  %x = splat %n : i32[8] #slice<dims = [2, 0], parent = "
+        "#blocked<spt = [1, 1, 1], tpw = [2, 4, 4], wpc = [1, 2, 2], order = [2, 1, 0]>>\n}\n";
+    TcIrModule *m2 = tc_ir_module_new(&c->arena);
+    assert_true(parse_text(c, m2, two, strlen(two)));
+    const TcLayout *s2 = m2->funcs.data[0]->body->first->results[0]->type->layout;
+    assert_int_equal(s2->kind, TC_LAYOUT_SLICE);
+    assert_int_equal(s2->slice_mask, 5);
+    assert_int_equal(tc_layout_tile_rank(s2), 1);
+    char *text = print_module(m2);
+    assert_non_null(strstr(text, "#slice<dims = [0, 2], parent = #blocked<spt = [1, 1, 1]"));
+    round_trip(c, text);
+    free(text);
+    tc_ir_module_free(m2);
+}
+
+/* One kernel at the three levels; the interpreter ignores layouts, so the
+ * distributed and memory versions give bit-identical results. */
+#define LV_HEAD(extra)                                                                                            \
+    "kernel @lv(%a: tensor<f32[M, 16]>, %b: tensor<f32[16, 16]>, %c: tensor<out f32[M, 16]>) sizes(%M)" extra "\n" \
+    "grid {\n"                                                                                                    \
+    "  %0 = const 16 : i32\n"                                                                                     \
+    "  %1 = const 15 : i32\n"                                                                                     \
+    "  %2 = add %M, %1 : i32\n"                                                                                   \
+    "  %3 = div %2, %0 : i32\n"                                                                                   \
+    "  yield %3\n"                                                                                                \
+    "}\n"                                                                                                         \
+    "{\n"                                                                                                         \
+    "  %pid = program_id {axis = 0} : i32\n"                                                                      \
+    "  %bm = const 16 : i32\n"                                                                                    \
+    "  %m0 = mul %pid, %bm : i32\n"                                                                               \
+    "  %zero = const 0 : i32\n"                                                                                   \
+    "  %bk = const 8 : i32\n"                                                                                     \
+    "  %f0 = const 0.0 : f32\n"
+#define LA " #blocked<spt = [1, 2], tpw = [8, 4], wpc = [2, 1], order = [1, 0]>"
+#define LB " #blocked<spt = [1, 4], tpw = [8, 4], wpc = [2, 1], order = [1, 0]>"
+#define LC " #blocked<spt = [2, 2], tpw = [4, 8], wpc = [2, 1], order = [1, 0]>"
+#define LR " #slice<dims = [1], parent = #blocked<spt = [2, 1], tpw = [4, 8], wpc = [2, 1], order = [1, 0]>>"
+#define LE " #blocked<spt = [2, 1], tpw = [4, 8], wpc = [2, 1], order = [1, 0]>"
+#define LO " #blocked<spt = [1, 4], tpw = [8, 4], wpc = [2, 1], order = [1, 0]>"
+
+static const char lv_tile[] =
+    LV_HEAD("")
+    "  %acc0 = splat %f0 : f32[16, 16]\n"
+    "  %acc = for %k = %zero to %bm step %bk iter_args(%acc.1 = %acc0) : f32[16, 16] {\n"
+    "    %ta = load %a, %m0, %k : f32[16, 8]\n"
+    "    %tb = load %b, %k, %zero : f32[8, 16]\n"
+    "    %d = dot %ta, %tb, %acc.1 : f32[16, 16]\n"
+    "    yield %d\n"
+    "  }\n"
+    "  %mx = reduce_max %acc {axis = 1} : f32[16]\n"
+    "  %e = expand_dims %mx {axis = 1} : f32[16, 1]\n"
+    "  %eb = broadcast %e : f32[16, 16]\n"
+    "  %s = sub %acc, %eb : f32[16, 16]\n"
+    "  %x = exp %s : f32[16, 16]\n"
+    "  store %c, %m0, %zero, %x\n"
+    "}\n";
+
+static const char lv_distributed[] =
+    LV_HEAD(" warps(2)")
+    "  %acc0 = splat %f0 : f32[16, 16]" LC "\n"
+    "  %acc = for %k = %zero to %bm step %bk iter_args(%acc.1 = %acc0) : f32[16, 16]" LC " {\n"
+    "    %ta = load %a, %m0, %k : f32[16, 8]" LA "\n"
+    "    %tb = load %b, %k, %zero : f32[8, 16]" LB "\n"
+    "    %d = dot %ta, %tb, %acc.1 : f32[16, 16]" LC "\n"
+    "    yield %d\n"
+    "  }\n"
+    "  %mx = reduce_max %acc {axis = 1} : f32[16]" LR "\n"
+    "  %e = expand_dims %mx {axis = 1} : f32[16, 1]" LE "\n"
+    "  %eb = broadcast %e : f32[16, 16]" LC "\n"
+    "  %s = sub %acc, %eb : f32[16, 16]" LC "\n"
+    "  %x = exp %s : f32[16, 16]" LC "\n"
+    "  %o = convert_layout %x : f32[16, 16]" LO "\n"
+    "  store %c, %m0, %zero, %o\n"
+    "}\n";
+
+static const char lv_memory[] =
+    LV_HEAD(" smem(1120) warps(2)")
+    "  %acc0 = splat %f0 : f32[16, 16]" LC "\n"
+    "  %acc = for %k = %zero to %bm step %bk iter_args(%acc.1 = %acc0) : f32[16, 16]" LC " {pipeline = 2} {\n"
+    "    %ta = load %a, %m0, %k : f32[16, 8]" LA "\n"
+    "    %tb = load %b, %k, %zero : f32[8, 16]" LB "\n"
+    "    barrier\n"
+    "    %sa = local_alloc %ta {smem = 0} : f32[16, 8] #shared<pad = 1>\n"
+    "    %sb = local_alloc %tb {smem = 576} : f32[8, 16] #shared<pad = 1>\n"
+    "    barrier\n"
+    "    %ra = local_load %sa : f32[16, 8]" LA "\n"
+    "    %d = dot %ra, %sb, %acc.1 : f32[16, 16]" LC "\n"
+    "    yield %d\n"
+    "  }\n"
+    "  %mx = reduce_max %acc {axis = 1, smem = 0} : f32[16]" LR "\n"
+    "  %e = expand_dims %mx {axis = 1} : f32[16, 1]" LE "\n"
+    "  %eb = broadcast %e : f32[16, 16]" LC "\n"
+    "  %s = sub %acc, %eb : f32[16, 16]" LC "\n"
+    "  %x = exp %s : f32[16, 16]" LC "\n"
+    "  %o = convert_layout %x {smem = 0} : f32[16, 16]" LO "\n"
+    "  store %c, %m0, %zero, %o\n"
+    "}\n";
+
+/* Parses, verifies and round-trips text, runs it on a (M x 16), b (16 x 16)
+ * and writes c. */
+static void run_level(Ctx *c, const char *text, int64_t M, float *a, float *b, float *out)
+{
+    round_trip(c, text);
+    TcIrModule *m = tc_ir_module_new(&c->arena);
+    assert_true(parse_text(c, m, text, strlen(text)));
+    bool ok = tc_ir_verify_module(m, &c->de, NULL);
+    if (!ok) {
+        TcStrBuf sb;
+        tc_sb_init(&sb);
+        tc_diag_render(&c->de, TC_DIAG_TEXT, &sb);
+        fprintf(stderr, "%s", sb.data ? sb.data : "");
+        tc_sb_free(&sb);
+    }
+    assert_true(ok);
+    TcInterpArg args[3];
+    memset(args, 0, sizeof args);
+    float *data[3] = {a, b, out};
+    int64_t rows[3] = {M, 16, M};
+    for (int i = 0; i < 3; i++) {
+        args[i].tensor.data = data[i];
+        args[i].tensor.dtype = TC_F32;
+        args[i].tensor.rank = 2;
+        args[i].tensor.sizes[0] = rows[i];
+        args[i].tensor.sizes[1] = 16;
+        args[i].tensor.strides[0] = 16;
+        args[i].tensor.strides[1] = 1;
+    }
+    for (int64_t i = 0; i < M * 16; i++) out[i] = NAN;
+    char err[256] = "";
+    if (!tc_interp_run(m->funcs.data[0], args, NULL, err, sizeof err)) fail_msg("interpreter: %s", err);
+    tc_ir_module_free(m);
+}
+
+static void test_levels_interpret_alike(void **state)
+{
+    Ctx *c = *state;
+    enum { M = 40 };
+    static float a[M * 16], b[16 * 16], ref[M * 16], dist[M * 16], mem[M * 16];
+    for (int i = 0; i < M * 16; i++) a[i] = (float)((i * 37) % 19) / 8.0f - 1.0f;
+    for (int i = 0; i < 16 * 16; i++) b[i] = (float)((i * 11) % 13) / 16.0f - 0.5f;
+    run_level(c, lv_tile, M, a, b, ref);
+    run_level(c, lv_distributed, M, a, b, dist);
+    run_level(c, lv_memory, M, a, b, mem);
+    for (int i = 0; i < M * 16; i++) assert_false(isnan(ref[i]));
+    assert_memory_equal(ref, dist, sizeof ref);
+    assert_memory_equal(ref, mem, sizeof ref);
+}
+
+/* Random edits of memory IR never crash the parser, verifier or printer. */
+static void test_parse_mutations_layouts(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x243f6a8885a308d3u;
+    size_t n = strlen(lv_memory);
+    char *buf = malloc(n + 1);
+    static const char alphabet[] = "#%{}()[]<>,:= \n0123456789-abdeiklmoprstw";
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, lv_memory, n + 1);
+        int edits = 1 + iter % 3;
+        for (int e = 0; e < edits; e++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            size_t pos = (size_t)(seed >> 33) % n;
+            buf[pos] = alphabet[(seed >> 13) % (sizeof alphabet - 1)];
+        }
+        TcArena a;
+        tc_arena_init(&a);
+        TcIrModule *m = tc_ir_module_new(&a);
+        TcDiagEngine de;
+        tc_diag_init(&de, &a);
+        TcSource src = {"t.tir", buf, n};
+        if (tc_ir_parse(m, &de, tc_diag_add_file(&de, src))) {
+            tc_ir_verify_module(m, &de, NULL);
+            char *text = print_module(m);
+            free(text);
+        }
+        tc_ir_module_free(m);
+        tc_arena_free(&a);
+    }
+    free(buf);
 }
 
 /* ------------------------------------------------- scalar evaluation */
@@ -996,6 +1345,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_mutations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_examples_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_print_layouts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_layouts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_levels_interpret_alike, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_mutations_layouts, setup, teardown),
         cmocka_unit_test(test_eval_int),
         cmocka_unit_test(test_eval_float),
         cmocka_unit_test(test_eval_cast),

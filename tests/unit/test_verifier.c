@@ -1002,6 +1002,358 @@ static void test_op_without_location_uses_kernel(void **state)
     assert_int_equal(d->span.end_col, 9);
 }
 
+/* ------------------------------------------------ distributed and memory IR */
+
+/* blocked<spt = [s0, s1], tpw = [8, 4], wpc = [w, 4 / w], order = [1, 0]> */
+static const TcLayout *blk(Fx *k, uint32_t s0, uint32_t s1, uint32_t w)
+{
+    uint32_t spt[2] = {s0, s1}, tpw[2] = {8, 4}, wpc[2] = {w, 4 / w};
+    uint8_t order[2] = {1, 0};
+    return tc_layout_blocked(k->m, 2, spt, tpw, wpc, order);
+}
+
+static TcType *lay(TcType *t, Fx *k, const TcLayout *l) { return tc_type_with_layout(k->m, t, l); }
+static TcType *L2(Fx *k, TcDtype dt, int64_t a, int64_t b) { return lay(t2(k, dt, a, b), k, blk(k, 1, 4, 4)); }
+static TcType *S2(Fx *k, TcDtype dt, int64_t a, int64_t b)
+{
+    return lay(t2(k, dt, a, b), k, tc_layout_shared(k->m, 1));
+}
+/* The slice of blk(k, 1, 4, 4) without parent dim d, for a rank-1 tile of n. */
+static TcType *R1(Fx *k, int64_t n, uint32_t d)
+{
+    return lay(t1(k, TC_F32, n), k, tc_layout_slice(k->m, blk(k, 1, 4, 4), d));
+}
+
+/* A value with a #shared type made the only allowed way. */
+static TcIrValue *shared_tile(Fx *k, TcDtype dt, int64_t a, int64_t b, int64_t smem)
+{
+    TcIrValue *x = tile(k, L2(k, dt, a, b));
+    TcIrOp *op = mk(k, TC_OP_LOCAL_ALLOC, S2(k, dt, a, b), 1, x);
+    op->smem = smem;
+    return op->results[0];
+}
+
+static void test_valid_distributed_kernel(void **state)
+{
+    Fx *k = *state;
+    TcIrBuilder *b = &k->b;
+    k->f->warps = 4;
+    TcIrValue *zero = ci(k, TC_I32, 0), *step = ci(k, TC_I32, 16);
+    TcType *T = L2(k, TC_F32, 16, 64);
+    TcIrValue *off[2] = {zero, zero};
+    TcIrValue *t = tc_ir_build_load(b, k->a, off, NULL, T);
+    TcIrValue *acc = tile(k, T);
+    TcIrOp *loop = tc_ir_build_for(b, zero, k->M, step, 1, &acc);
+    {
+        TcIrBuilder in;
+        tc_ir_builder_at_end(&in, k->f, loop->regions[0]);
+        TcIrValue *s = tc_ir_build_binary(&in, TC_OP_ADD, loop->regions[0]->args[1], t);
+        tc_ir_build_yield(&in, 1, &s);
+    }
+    TcIrValue *r = loop->results[0];
+    TcIrValue *cmp = mk(k, TC_OP_LT, tc_type_with_dtype(k->m, T, TC_BOOL), 2, r, t)->results[0];
+    TcIrValue *sel = tc_ir_build_select(b, cmp, r, t);
+    TcIrValue *h = tc_ir_build_cast(b, sel, tc_type_with_dtype(k->m, T, TC_F16));
+    (void)h;
+    TcIrValue *cv = mk(k, TC_OP_CONVERT_LAYOUT, lay(t2(k, TC_F32, 16, 64), k, blk(k, 2, 2, 2)), 1, sel)->results[0];
+    TcIrValue *back = mk(k, TC_OP_CONVERT_LAYOUT, T, 1, cv)->results[0];
+    TcIrOp *red = mk(k, TC_OP_REDUCE_SUM, R1(k, 16, 1), 1, back);
+    red->ival = 1;
+    TcIrOp *red0 = mk(k, TC_OP_REDUCE_MAX, R1(k, 64, 0), 1, back);
+    red0->ival = 0;
+    TcIrOp *all = mk(k, TC_OP_REDUCE_MAX, sc(k, TC_F32), 1, red->results[0]);
+    all->ival = 0;
+    tc_ir_build_store(b, k->o, off, back);
+    expect_ok(k);
+}
+
+static void test_valid_memory_kernel(void **state)
+{
+    Fx *k = *state;
+    k->f->smem_bytes = 2 * 16 * 17 * 2;
+    TcIrValue *sa = shared_tile(k, TC_F16, 16, 16, 0);
+    mk(k, TC_OP_BARRIER, NULL, 0);
+    TcIrValue *sb = shared_tile(k, TC_F16, 16, 16, 16 * 17 * 2);
+    mk(k, TC_OP_BARRIER, NULL, 0);
+    TcIrValue *ra = mk(k, TC_OP_LOCAL_LOAD, L2(k, TC_F16, 16, 16), 1, sa)->results[0];
+    TcIrValue *acc = tile(k, L2(k, TC_F32, 16, 16));
+    tc_ir_build_dot(&k->b, sa, sb, acc);
+    tc_ir_build_dot(&k->b, ra, sb, acc);
+    TcIrOp *red = mk(k, TC_OP_REDUCE_SUM, R1(k, 16, 0), 1, acc);
+    red->smem = 0; /* scratch */
+    expect_ok(k);
+}
+
+static void test_layout_invalid(void **state)
+{
+    Fx *k = *state;
+    uint32_t one[1] = {1}, tpw[1] = {32}, wpc[1] = {4};
+    uint8_t order[1] = {0};
+    tile(k, lay(t2(k, TC_F32, 4, 4), k, tc_layout_blocked(k->m, 1, one, tpw, wpc, order)));
+    expect_error(k, "'splat' result 0 has type f32[4, 4] #blocked<spt = [1], tpw = [32], wpc = [4], order = [0]> "
+                    "with an invalid layout: layout is for rank 1, the tile has rank 2");
+}
+
+static void test_layout_spt_above_extent(void **state)
+{
+    Fx *k = *state;
+    tile(k, lay(t2(k, TC_F32, 4, 2), k, blk(k, 1, 4, 4)));
+    expect_error(k, "invalid layout: 4 elements per thread on axis 1 exceed its extent 2");
+}
+
+static void test_layout_levels_mixed(void **state)
+{
+    Fx *k = *state;
+    tile(k, L2(k, TC_F32, 4, 4));
+    tile(k, t2(k, TC_F32, 4, 4));
+    tile(k, t2(k, TC_F32, 4, 8)); /* reported once */
+    TcDiag *d = expect_error(k, "'splat' result 0 has type f32[4, 4] without a layout, but earlier tile values of "
+                                "the kernel have layouts");
+    assert_int_equal(k->de.diags.len, 1);
+    (void)d;
+}
+
+static void test_layout_levels_mixed_other_way(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *acc = tile(k, t1(k, TC_F32, 4));
+    TcIrValue *zero = ci(k, TC_I32, 0);
+    TcIrOp *loop = tc_ir_build_for(&k->b, zero, zero, zero, 1, &acc);
+    TcIrBuilder in;
+    tc_ir_builder_at_end(&in, k->f, loop->regions[0]);
+    tc_ir_build_yield(&in, 1, &loop->regions[0]->args[1]);
+    tile(k, L2(k, TC_F32, 4, 4));
+    expect_error(k, "'splat' result 0 has type f32[4, 4] #blocked<spt = [1, 4], tpw = [8, 4], wpc = [4, 1], "
+                    "order = [1, 0]> with a layout, but earlier tile values of the kernel have none");
+}
+
+static void test_layout_warps(void **state)
+{
+    Fx *k = *state;
+    k->f->warps = 2;
+    tile(k, L2(k, TC_F32, 4, 4));
+    expect_error(k, "whose layout spans 4 warps, but the kernel has warps(2)");
+}
+
+static void test_layout_lanes_differ(void **state)
+{
+    Fx *k = *state;
+    uint32_t spt[2] = {1, 1}, tpw[2] = {4, 4}, wpc[2] = {4, 1};
+    uint8_t order[2] = {1, 0};
+    tile(k, L2(k, TC_F32, 4, 4));
+    tile(k, lay(t2(k, TC_F32, 4, 4), k, tc_layout_blocked(k->m, 2, spt, tpw, wpc, order)));
+    expect_error(k, "whose layout spans 16 threads per warp and 4 warps, but earlier layouts of the kernel span "
+                    "32 and 4");
+}
+
+static void test_binary_layouts_differ(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4)), *y = tile(k, lay(t2(k, TC_F32, 4, 4), k, blk(k, 1, 1, 4)));
+    mk(k, TC_OP_ADD, L2(k, TC_F32, 4, 4), 2, x, y);
+    expect_error(k, "'add' operands have different types: f32[4, 4] #blocked<spt = [1, 4]");
+}
+
+static void test_unary_result_layout(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_EXP, lay(t2(k, TC_F32, 4, 4), k, blk(k, 1, 1, 4)), 1, x);
+    expect_error(k, "'exp' result type f32[4, 4] #blocked<spt = [1, 1]");
+}
+
+static void test_compare_result_layout(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_LT, lay(t2(k, TC_BOOL, 4, 4), k, blk(k, 1, 1, 4)), 2, x, x);
+    expect_error(k, "'lt' result must have the operands' layout, found bool[4, 4] #blocked<spt = [1, 1]");
+}
+
+static void test_select_condition_layout(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    TcIrValue *c = tile(k, lay(t2(k, TC_BOOL, 4, 4), k, blk(k, 1, 1, 4)));
+    tc_ir_build_select(&k->b, c, x, x);
+    expect_error(k, "'select' condition must have the operands' layout");
+}
+
+static void test_cast_layout(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_CAST, lay(t2(k, TC_F16, 4, 4), k, blk(k, 1, 1, 4)), 1, x);
+    expect_error(k, "'cast' operand and result must have the same layout");
+}
+
+static void test_convert_layout_types(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_CONVERT_LAYOUT, L2(k, TC_F32, 4, 8), 1, x);
+    mk(k, TC_OP_CONVERT_LAYOUT, L2(k, TC_F16, 4, 4), 1, x);
+    TcIrOp *ok = mk(k, TC_OP_CONVERT_LAYOUT, lay(t2(k, TC_F32, 4, 4), k, blk(k, 1, 1, 4)), 1, x);
+    (void)ok;
+    expect_error(k, "'convert_layout' needs tiles of one dtype and shape with blocked or slice layouts, found "
+                    "f32[4, 4] #blocked<spt = [1, 4], tpw = [8, 4], wpc = [4, 1], order = [1, 0]> -> f32[4, 8]");
+    assert_int_equal(k->de.diags.len, 2);
+}
+
+static void test_convert_layout_shared(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *s = shared_tile(k, TC_F32, 4, 4, 0);
+    mk(k, TC_OP_CONVERT_LAYOUT, L2(k, TC_F32, 4, 4), 1, s);
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_CONVERT_LAYOUT, S2(k, TC_F32, 4, 4), 1, x);
+    expect_error(k, "'convert_layout' operand 0 has shared-memory type f32[4, 4] #shared<pad = 1>; only");
+    expect_error(k, "'convert_layout' needs tiles of one dtype and shape with blocked or slice layouts, found "
+                    "f32[4, 4] #blocked<spt = [1, 4], tpw = [8, 4], wpc = [4, 1], order = [1, 0]> -> f32[4, 4] "
+                    "#shared<pad = 1>");
+}
+
+static void test_local_alloc_result(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_LOCAL_ALLOC, L2(k, TC_F32, 4, 4), 1, x)->smem = 0;
+    expect_error(k, "'local_alloc' needs a register tile and a result of its dtype and shape with a #shared layout");
+}
+
+static void test_local_alloc_needs_smem(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_LOCAL_ALLOC, S2(k, TC_F32, 4, 4), 1, x);
+    expect_error(k, "'local_alloc' needs a shared-memory offset (smem = N)");
+}
+
+static void test_local_alloc_fits(void **state)
+{
+    Fx *k = *state;
+    k->f->smem_bytes = 100;
+    shared_tile(k, TC_F32, 4, 4, 20); /* 4 rows of (4 + 1) f32: 80 bytes */
+    shared_tile(k, TC_F32, 4, 4, 21);
+    TcDiag *d = expect_error(k, "'local_alloc' buffer of 80 bytes at smem offset 21 does not fit the kernel's "
+                                "smem(100)");
+    assert_int_equal(k->de.diags.len, 1);
+    (void)d;
+}
+
+static void test_local_load_types(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    mk(k, TC_OP_LOCAL_LOAD, L2(k, TC_F32, 4, 4), 1, x);
+    TcIrValue *s = shared_tile(k, TC_F32, 4, 4, 0);
+    mk(k, TC_OP_LOCAL_LOAD, L2(k, TC_F32, 2, 8), 1, s);
+    expect_error(k, "'local_load' needs a #shared tile and a register result of its dtype and shape, found "
+                    "f32[4, 4] #blocked");
+    expect_error(k, "-> f32[2, 8] #blocked");
+}
+
+static void test_shared_made_by_other_op(void **state)
+{
+    Fx *k = *state;
+    tile(k, S2(k, TC_F32, 4, 4));
+    expect_error(k, "'splat' result 0 has shared-memory type f32[4, 4] #shared<pad = 1>; only 'local_alloc' makes "
+                    "#shared tiles");
+}
+
+static void test_shared_used_by_other_op(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *s = shared_tile(k, TC_F32, 4, 4, 0);
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 4));
+    tc_ir_build_dot(&k->b, x, x, s);
+    TcIrValue *off[2] = {k->n, k->n};
+    tc_ir_build_store(&k->b, k->o, off, s);
+    expect_error(k, "'dot' operand 2 has shared-memory type f32[4, 4] #shared<pad = 1>; only 'local_load' and the a "
+                    "and b operands of 'dot' read #shared tiles");
+    expect_error(k, "'store' operand 3 has shared-memory type");
+}
+
+static void test_shared_carried_by_loop(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *s = shared_tile(k, TC_F32, 4, 4, 0);
+    TcIrValue *zero = ci(k, TC_I32, 0);
+    TcIrOp *loop = tc_ir_build_for(&k->b, zero, zero, zero, 1, &s);
+    TcIrBuilder in;
+    tc_ir_builder_at_end(&in, k->f, loop->regions[0]);
+    tc_ir_build_yield(&in, 1, &loop->regions[0]->args[1]);
+    expect_error(k, "'for' operand 3 has shared-memory type");
+    expect_error(k, "'for' block argument 1 has shared-memory type");
+}
+
+static void test_layout_ops_in_grid(void **state)
+{
+    Fx *k = *state;
+    TcIrBuilder gb;
+    tc_ir_builder_at_end(&gb, k->f, k->f->grid);
+    gb.before = k->f->grid->last;
+    tc_ir_build_op(&gb, TC_OP_BARRIER, 0, NULL, NULL);
+    expect_error(k, "'barrier' is not allowed in the grid block");
+}
+
+static void test_barrier_operands(void **state)
+{
+    Fx *k = *state;
+    mk(k, TC_OP_BARRIER, NULL, 1, k->n);
+    mk(k, TC_OP_BARRIER, sc(k, TC_I32), 0);
+    expect_error(k, "'barrier' takes 0 operands, found 1");
+    expect_error(k, "'barrier' has 0 results, found 1");
+}
+
+static void test_reduce_layout(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *x = tile(k, L2(k, TC_F32, 4, 8));
+    /* the parent dim of axis 0 must be removed, not dim 1 */
+    TcIrOp *op = mk(k, TC_OP_REDUCE_SUM, R1(k, 4, 0), 1, x);
+    op->ival = 1;
+    expect_error(k, "'reduce_sum' result layout must be the operand's with axis 1 sliced away, #slice<dims = [1], "
+                    "parent = #blocked<spt = [1, 1], tpw = [8, 4], wpc = [4, 1], order = [1, 0]>>; found f32[4] "
+                    "#slice<dims = [0]");
+}
+
+static void test_reduce_of_slice(void **state)
+{
+    Fx *k = *state;
+    const TcLayout *s1 = tc_layout_slice(k->m, blk(k, 1, 4, 4), 1);
+    TcIrValue *x = tile(k, lay(t1(k, TC_F32, 4), k, s1));
+    TcIrOp *op = mk(k, TC_OP_REDUCE_SUM, sc(k, TC_F32), 1, x);
+    op->ival = 0;
+    expect_ok(k);
+}
+
+static void test_smem_attribute(void **state)
+{
+    Fx *k = *state;
+    k->f->smem_bytes = 64;
+    tc_ir_build_unary(&k->b, TC_OP_NEG, k->x)->def->smem = -2;
+    tc_ir_build_unary(&k->b, TC_OP_NEG, k->x)->def->smem = 64;
+    tc_ir_build_unary(&k->b, TC_OP_NEG, k->x)->def->smem = 63;
+    expect_error(k, "'neg' smem offset -2 is negative");
+    assert_int_equal(k->de.diags.len, 2);
+    expect_error(k, "'neg' smem offset 64 is outside the kernel's smem(64)");
+}
+
+static void test_for_carried_layout(void **state)
+{
+    Fx *k = *state;
+    TcIrValue *acc = tile(k, L2(k, TC_F32, 4, 4));
+    TcIrValue *other = mk(k, TC_OP_CONVERT_LAYOUT, lay(t2(k, TC_F32, 4, 4), k, blk(k, 1, 1, 4)), 1, acc)->results[0];
+    TcIrValue *zero = ci(k, TC_I32, 0);
+    TcIrOp *loop = tc_ir_build_for(&k->b, zero, zero, zero, 1, &acc);
+    TcIrBuilder in;
+    tc_ir_builder_at_end(&in, k->f, loop->regions[0]);
+    tc_ir_build_yield(&in, 1, &other);
+    expect_error(k, "'yield' in the body of 'for' yields f32[4, 4] #blocked<spt = [1, 1]");
+    assert_int_equal(k->de.diags.len, 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1039,6 +1391,15 @@ int main(void)
         T(test_tile_parameter), T(test_size_not_a_dimension), T(test_size_type),
         T(test_dimension_without_size), T(test_body_argument_count), T(test_warps_negative),
         T(test_when_and_location), T(test_op_without_location_uses_kernel),
+        T(test_valid_distributed_kernel), T(test_valid_memory_kernel), T(test_layout_invalid),
+        T(test_layout_spt_above_extent), T(test_layout_levels_mixed), T(test_layout_levels_mixed_other_way),
+        T(test_layout_warps), T(test_layout_lanes_differ), T(test_binary_layouts_differ),
+        T(test_unary_result_layout), T(test_compare_result_layout), T(test_select_condition_layout),
+        T(test_cast_layout), T(test_convert_layout_types), T(test_convert_layout_shared),
+        T(test_local_alloc_result), T(test_local_alloc_needs_smem), T(test_local_alloc_fits),
+        T(test_local_load_types), T(test_shared_made_by_other_op), T(test_shared_used_by_other_op),
+        T(test_shared_carried_by_loop), T(test_layout_ops_in_grid), T(test_barrier_operands),
+        T(test_reduce_layout), T(test_reduce_of_slice), T(test_smem_attribute), T(test_for_carried_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
