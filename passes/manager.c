@@ -23,6 +23,8 @@ static const TcPass *const registry[] = {
     &tc_pass_canonicalize,
     &tc_pass_cse,
     &tc_pass_dce,
+    &tc_pass_tiling,
+    &tc_pass_smem,
 };
 
 const TcPass *const *tc_pass_registry(uint32_t *count)
@@ -172,7 +174,7 @@ bool tc_pipeline_run(const TcPipeline *p, TcIrModule *m, TcDiagEngine *de,
         const TcPass *pass = p->passes[i];
         double t0 = now_ms();
         for (uint32_t k = 0; k < m->funcs.len && ok; k++) {
-            TcPassContext ctx = {.de = de, .scratch = &scratch, .changed = false};
+            TcPassContext ctx = {.de = de, .scratch = &scratch, .changed = false, .profile = opt ? opt->profile : NULL};
             ok = pass->run(m->funcs.data[k], &ctx);
             tc_arena_free(&scratch); /* leaves it empty and ready for reuse */
         }

@@ -17,6 +17,7 @@ typedef struct TcPassContext {
     TcDiagEngine *de;  /* for diagnostics the pass reports */
     TcArena *scratch;  /* reset after each pass on each kernel */
     bool changed;      /* set by the pass when it changed the IR */
+    const TcGpuProfile *profile; /* GPU target profile (tiling, smem); NULL for the CPU */
 } TcPassContext;
 
 typedef bool (*TcPassFn)(TcIrFunc *f, TcPassContext *ctx);
@@ -48,6 +49,7 @@ typedef struct TcPassOptions {
     const char *print_after;   /* a pass name, or NULL */
     bool verify_each;
     bool time_passes;
+    const TcGpuProfile *profile; /* handed to the passes (TcPassContext.profile) */
 } TcPassOptions;
 
 /*
@@ -63,5 +65,7 @@ bool tc_pipeline_run(const TcPipeline *p, TcIrModule *m, TcDiagEngine *de,
 extern const TcPass tc_pass_canonicalize;
 extern const TcPass tc_pass_cse;
 extern const TcPass tc_pass_dce;
+extern const TcPass tc_pass_tiling;
+extern const TcPass tc_pass_smem;
 
 #endif
