@@ -113,7 +113,7 @@ typedef enum tilec_backend_kind {
 typedef struct tilec_runtime_options {
     size_t size;          /* sizeof(tilec_runtime_options): lets the struct grow */
     int32_t backend;      /* tilec_backend_kind */
-    int32_t num_threads;  /* CPU: worker threads; 0 = TILEC_NUM_THREADS, else the number of cores
+    int32_t num_threads;  /* CPU, sim: worker threads; 0 = TILEC_NUM_THREADS, else the number of cores
                              (a TILEC_NUM_THREADS that is not a positive integer is ignored;
                              at most 1024; the launching thread counts as one of them) */
 } tilec_runtime_options;
@@ -133,7 +133,7 @@ void tilec_runtime_destroy(tilec_runtime *rt);
  * of rt); "" after a success. Valid until the next call on rt. */
 const char *tilec_runtime_message(const tilec_runtime *rt);
 const char *tilec_status_name(tilec_status s);
-/* Worker threads the CPU backend uses; 0 for a GPU backend. */
+/* Worker threads the CPU or sim backend uses; 0 for a GPU backend. */
 int32_t tilec_runtime_num_threads(const tilec_runtime *rt);
 /* Waits until everything queued on the device is done (GPU launches are
  * asynchronous); reports a failure the device hit meanwhile. Nothing to wait

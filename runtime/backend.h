@@ -2,7 +2,8 @@
  * backend.h — the internal interface between the backend-independent part
  * of the runtime (runtime.c: handles, messages, signatures, argument checks,
  * the grid) and one backend (backend_cpu.c; backend_driver.c, which serves
- * CUDA and MUSA from one implementation and a description of each vendor).
+ * CUDA and MUSA from one implementation and a description of each vendor;
+ * backend_sim.c, which runs kernels compiled for a simulated GPU).
  *
  * A backend only loads code and runs a launch that runtime.c has already
  * checked: it never sees an argument that does not match the signature, a
@@ -23,10 +24,11 @@
 #define RT_MAX_THREADS 1024
 
 /* The code of one module as given to tilec_module_load_*. Exactly one of
- * cpu and gpu is set (when count > 0). */
+ * cpu, gpu and sim is set (when count > 0). */
 typedef struct rt_module_image {
     const tilec_cpu_kernel_desc *cpu; /* CPU: the kernels, count of them */
     const tilec_gpu_kernel_desc *gpu; /* GPU backends: the kernels, count of them */
+    const tilec_sim_kernel_desc *sim; /* sim: the kernels, count of them */
     size_t count;
     const void *binary;               /* GPU backends: PTX text / cubin / mubin image */
     size_t binary_size;
@@ -36,6 +38,10 @@ typedef struct rt_module_image {
 typedef union rt_kernel_handle {
     tilec_cpu_fn cpu; /* CPU backend */
     void *device;     /* GPU backends: CUfunction / MUfunction */
+    struct {
+        tilec_sim_fn fn;
+        int32_t warp_size;
+    } sim;            /* sim backend */
 } rt_kernel_handle;
 
 /* One checked launch. args follow the CPU ABI (tilec_cpu_fn); a GPU backend
@@ -80,6 +86,12 @@ typedef struct rt_backend {
 extern const rt_backend rt_backend_cpu;
 extern const rt_backend rt_backend_cuda;
 extern const rt_backend rt_backend_musa;
+extern const rt_backend rt_backend_sim;
+
+/* Worker threads for a backend with a pool (CPU, sim), the launching thread
+ * included: opt->num_threads if set, else TILEC_NUM_THREADS if it is a
+ * positive integer, else the online cores; at most RT_MAX_THREADS. */
+int32_t rt_choose_threads(const tilec_runtime_options *opt);
 
 /* ------------------------------------------------ shared by GPU backends */
 

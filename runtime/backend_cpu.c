@@ -87,9 +87,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Threads: opt->num_threads if set, else TILEC_NUM_THREADS if it is a
- * positive integer, else the online cores; at most RT_MAX_THREADS. */
-static int32_t choose_threads(const tilec_runtime_options *opt)
+/* The rule is in backend.h; the sim backend uses it too. */
+int32_t rt_choose_threads(const tilec_runtime_options *opt)
 {
     long n = opt->num_threads;
     if (n <= 0) {
@@ -140,7 +139,7 @@ static tilec_status cpu_create(const tilec_runtime_options *opt, int32_t device,
         snprintf(msg, msgcap, "out of memory creating the CPU thread pool");
         return TILEC_ERR_OUT_OF_MEMORY;
     }
-    pool->nthreads = choose_threads(opt);
+    pool->nthreads = rt_choose_threads(opt);
     atomic_init(&pool->next, 0);
     pool->workers = calloc((size_t)pool->nthreads, sizeof *pool->workers);
     if (pool->workers == NULL) {

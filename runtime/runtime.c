@@ -1,7 +1,7 @@
 /*
  * runtime.c — the backend-independent part of the runtime: handles and
  * their messages, status and dtype names, the choice of backend, modules
- * (CPU or GPU kernels) and kernel lookup, the checks of every launch against
+ * (CPU, GPU or sim kernels) and kernel lookup, the checks of every launch against
  * the kernel's signature, the grid, the hand-off of a checked launch to the
  * backend (backend.h), and the argument checks of the device memory calls.
  *
@@ -139,9 +139,9 @@ tilec_status tilec_runtime_create_ex(const tilec_runtime_options *opt, int32_t d
     if (o.num_threads < 0 || o.num_threads > RT_MAX_THREADS) {
         snprintf(why, sizeof why, "num_threads %d is outside [0, %d]", (int)o.num_threads, RT_MAX_THREADS);
         st = TILEC_ERR_INVALID_ARGUMENT;
-    } else if (device < 0 || (device > 0 && o.backend == TILEC_BACKEND_CPU)) {
+    } else if (device < 0 || (device > 0 && (o.backend == TILEC_BACKEND_CPU || o.backend == TILEC_BACKEND_SIM))) {
         snprintf(why, sizeof why, "no device %d on the %s backend", (int)device,
-                 o.backend == TILEC_BACKEND_CPU ? "CPU" : "chosen");
+                 o.backend == TILEC_BACKEND_CPU ? "CPU" : o.backend == TILEC_BACKEND_SIM ? "sim" : "chosen");
         st = TILEC_ERR_INVALID_ARGUMENT;
     } else if (o.backend == TILEC_BACKEND_CPU) {
         be = &rt_backend_cpu;
@@ -149,6 +149,8 @@ tilec_status tilec_runtime_create_ex(const tilec_runtime_options *opt, int32_t d
         be = &rt_backend_cuda;
     } else if (o.backend == TILEC_BACKEND_MUSA) {
         be = &rt_backend_musa;
+    } else if (o.backend == TILEC_BACKEND_SIM) {
+        be = &rt_backend_sim;
     } else {
         snprintf(why, sizeof why, "unknown backend %d", (int)o.backend);
         st = TILEC_ERR_INVALID_ARGUMENT;
@@ -307,7 +309,9 @@ static tilec_status module_load(tilec_runtime *rt, const rt_module_image *img, t
             st = TILEC_ERR_OUT_OF_MEMORY;
             break;
         }
-        const char *text = img->cpu != NULL ? img->cpu[i].signature : img->gpu[i].signature;
+        const char *text = img->cpu != NULL   ? img->cpu[i].signature
+                           : img->sim != NULL ? img->sim[i].signature
+                                              : img->gpu[i].signature;
         st = rt_signature_parse(text, ks[i].sig, why, sizeof why);
         if (st != TILEC_OK) {
             set_message(rt, "kernel %zu: signature %s", i, why);
@@ -373,11 +377,34 @@ tilec_status tilec_module_load_gpu(tilec_runtime *rt, const void *image, size_t 
         set_message(rt, "GPU kernels need a GPU backend, not %s", rt->backend->name);
         return TILEC_ERR_UNSUPPORTED;
     }
+    if (rt->backend == &rt_backend_sim) {
+        set_message(rt, "GPU images need the cuda or musa backend, not sim (sim kernels load with "
+                    "tilec_module_load_sim)");
+        return TILEC_ERR_UNSUPPORTED;
+    }
     if (image_bytes == 0) {
         set_message(rt, "tilec_module_load_gpu: empty image");
         return TILEC_ERR_INVALID_ARGUMENT;
     }
     rt_module_image img = {.gpu = kernels, .count = count, .binary = image, .binary_size = image_bytes};
+    return module_load(rt, &img, out);
+}
+
+tilec_status tilec_module_load_sim(tilec_runtime *rt, const tilec_sim_kernel_desc *kernels, size_t count,
+                                   tilec_module **out)
+{
+    if (rt == NULL) return TILEC_ERR_INVALID_ARGUMENT;
+    rt->message[0] = '\0';
+    if (out == NULL || (kernels == NULL && count > 0)) {
+        set_message(rt, "tilec_module_load_sim: null %s", out == NULL ? "out" : "kernels");
+        return TILEC_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    if (rt->backend != &rt_backend_sim) {
+        set_message(rt, "sim kernels need the sim backend, not %s", rt->backend->name);
+        return TILEC_ERR_UNSUPPORTED;
+    }
+    rt_module_image img = {.sim = kernels, .count = count};
     return module_load(rt, &img, out);
 }
 

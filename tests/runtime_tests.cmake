@@ -10,6 +10,13 @@ target_include_directories(test_runtime PRIVATE ${CMOCKA_INCLUDE_DIR})
 target_link_libraries(test_runtime PRIVATE tilec_runtime ${CMOCKA_LIBRARY})
 add_test(NAME unit.test_runtime COMMAND test_runtime)
 
+# The sim backend (runtime/backend_sim.c) with hand-written sim kernels.
+add_executable(test_runtime_sim ${TILEC_RT_TESTS}/test_runtime_sim.c)
+target_compile_options(test_runtime_sim PRIVATE ${TILEC_WARNINGS})
+target_include_directories(test_runtime_sim PRIVATE ${CMOCKA_INCLUDE_DIR})
+target_link_libraries(test_runtime_sim PRIVATE tilec_runtime ${CMOCKA_LIBRARY})
+add_test(NAME unit.test_runtime_sim COMMAND test_runtime_sim)
+
 # The driver backends (CUDA, MUSA: runtime/backend_driver.c) against a test
 # double of each driver (no GPU needed). cuda_double.c is built as a shared
 # library per vendor, twice (the second lacks LaunchKernel), with the
