@@ -66,7 +66,7 @@ typedef struct TcGpuOptions {
 } TcGpuOptions;
 
 /* The GPU pass pipeline every GPU target runs after the default one. */
-#define TC_GPU_PIPELINE "tiling,smem"
+#define TC_GPU_PIPELINE "tiling,cse,dce,smem"
 
 typedef enum TcGpuEmit {
     TC_GPU_EMIT_LLVM,  /* LLVM IR text (musa: text LLVM 14 reads) */

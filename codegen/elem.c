@@ -264,8 +264,12 @@ LLVMValueRef tc_el_elem(TcLlvm *c, TcOpcode opc, TcDtype dt, LLVMValueRef a, LLV
         case TC_OP_EXP2: return el_math(c, TC_OP_EXP2, dt, a);
         case TC_OP_LOG: return el_math(c, TC_OP_LOG, dt, a);
         case TC_OP_LOG2: return el_math(c, TC_OP_LOG2, dt, a);
-        case TC_OP_TANH: return f64 ? tc_el_call_libm(c, "tanh", t, a) : emit_tanh_f32(c, a);
-        case TC_OP_ERF: return f64 ? tc_el_call_libm(c, "erf", t, a) : emit_erf_f32(c, a);
+        case TC_OP_TANH: case TC_OP_ERF: {
+            LLVMValueRef r = f64 && c->math ? c->math(c->math_ctx, opc, dt, a) : NULL;
+            if (r) return r;
+            if (opc == TC_OP_TANH) return f64 ? tc_el_call_libm(c, "tanh", t, a) : emit_tanh_f32(c, a);
+            return f64 ? tc_el_call_libm(c, "erf", t, a) : emit_erf_f32(c, a);
+        }
         case TC_OP_SIGMOID: {
             LLVMValueRef na = LLVMBuildFNeg(b, a, "");
             LLVMValueRef e = el_math(c, TC_OP_EXP, dt, na);

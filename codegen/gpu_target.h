@@ -55,6 +55,19 @@ typedef struct TcGpuTargetInfo {
     /* Butterfly shuffle of an i32 over the whole warp (width = warp size):
      * returns lane (lane ^ lane_mask)'s value. Every lane executes it. */
     LLVMValueRef (*shfl_xor)(TcGpuEnv *e, LLVMValueRef v_i32, uint32_t lane_mask);
+    /* Shuffle of an i32 from lane src_lane (an i32, may differ per thread)
+     * over the whole warp. NULL: not available (MMA is then lowered as FMA
+     * unless mma_16816 and ldmatrix are both given). */
+    LLVMValueRef (*shfl_idx)(TcGpuEnv *e, LLVMValueRef v_i32, LLVMValueRef src_lane);
+    /* ldmatrix .m8n8 .b16 with `count` (2 or 4) matrices, optionally .trans:
+     * ptr (shared_as) is this lane's row address (lanes 8r..8r+7 give matrix
+     * r's rows); out[r] gets this lane's 32-bit piece of matrix r. NULL: the
+     * code generator emulates it with shfl_idx and shared loads. */
+    void (*ldmatrix)(TcGpuEnv *e, LLVMValueRef ptr, unsigned count, bool trans, LLVMValueRef *out);
+    /* mma.sync m16n8k16 row.col, f32 accumulators, f16 (bf16 when bf16) inputs:
+     * a[4] and b[2] are i32 pairs in the PTX fragment layout, c[4] f32; d[4]
+     * gets the result. NULL: emulated with shfl_idx (same fragment layout). */
+    void (*mma_16816)(TcGpuEnv *e, bool bf16, LLVMValueRef *a, LLVMValueRef *b, LLVMValueRef *c, LLVMValueRef *d);
     /* Pointer (in shared_as) to the start of the kernel's dynamic shared memory. */
     LLVMValueRef (*smem_base)(TcGpuEnv *e);
     /* Device math for float op (exp, exp2, log, log2, sqrt, rsqrt, tanh, erf,

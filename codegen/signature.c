@@ -77,6 +77,7 @@ bool tc_signature_emit(const TcIrFunc *f, uint64_t scratch_bytes, TcStrBuf *out,
 {
     tc_sb_printf(out, "tilec-signature 1\nkernel %s\nwarps %d\nscratch %llu\n", f->name, f->warps,
                  (unsigned long long)scratch_bytes);
+    if (f->smem_bytes) tc_sb_printf(out, "smem %llu\n", (unsigned long long)f->smem_bytes);
     for (uint32_t i = 0; i < f->consts.len; i++) {
         const TcIrConst *c = &f->consts.data[i];
         switch (c->kind) {
