@@ -61,6 +61,17 @@ case "${1:-}" in
     demo)
         install_packages
         build OFF
+        # 1. the GEMM compiled for MUSA (S4000, mp_22): LLVM IR that MUSA's LLVM 14 reads
+        echo "setup: $BUILD_DIR/tools/tilec examples/gemm.tile --target=musa --arch=mp_22 --emit=llvm -o $BUILD_DIR/gemm.mp_22.ll"
+        "$BUILD_DIR/tools/tilec" examples/gemm.tile --target=musa --arch=mp_22 --emit=llvm -o "$BUILD_DIR/gemm.mp_22.ll"
+        if [ -x /usr/lib/llvm-14/bin/llvm-as ]; then
+            /usr/lib/llvm-14/bin/llvm-as -opaque-pointers "$BUILD_DIR/gemm.mp_22.ll" -o /dev/null
+            echo "setup: LLVM 14's llvm-as parses and verifies $BUILD_DIR/gemm.mp_22.ll"
+        fi
+        # 2. the same MUSA lowering (warp size 128) run on the CPU by the sim target, checked
+        echo "setup: $BUILD_DIR/tools/tilec run examples/gemm.tile --target=sim --arch=mp_22 --size M=1000,N=999,K=1001 --check"
+        "$BUILD_DIR/tools/tilec" run examples/gemm.tile --target=sim --arch=mp_22 --size M=1000,N=999,K=1001 --check
+        # 3. the GEMM compiled for the host CPU, checked and timed
         echo "setup: $BUILD_DIR/tools/tilec run examples/gemm.tile --size M=1000,N=999,K=1001 --check --bench"
         "$BUILD_DIR/tools/tilec" run examples/gemm.tile --size M=1000,N=999,K=1001 --check --bench
         ;;

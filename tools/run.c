@@ -39,6 +39,8 @@ typedef struct RunOpts {
     uint64_t seed;
     int iters, threads;
     TcCpuOptions cpu;
+    TcGpuOptions gpu;       /* gpu.profile != NULL: run on the sim target */
+    TcIrModule *gpu_module; /* the kernel after the GPU passes (sim) */
     TcDiagFormat diag;
 } RunOpts;
 
@@ -57,14 +59,17 @@ static void usage_run(FILE *f)
 {
     fputs("usage: tilec run FILE [--kernel K] --size M=1000,N=999 [options]\n"
           "\n"
-          "Compiles kernel K for the CPU, runs it on random (or given) inputs and reports.\n"
+          "Compiles kernel K for the CPU (or the sim target), runs it on random (or given)\n"
+          "inputs and reports.\n"
           "\n"
           "options:\n"
           "  --kernel K              the kernel to run (needed when FILE has several)\n"
           "  --size NAME=N,...       values of the kernel's size names (repeatable)\n"
           "  -D NAME=VALUE           set a const parameter (repeatable)\n"
           "  --arg NAME=VALUE        a scalar parameter (default: 1 for numbers, true for bool)\n"
-          "  --target=cpu            where to run (the only target of this build)\n"
+          "  --target=cpu|sim        where to run: the host CPU (default), or the GPU lowering for\n"
+          "                          --arch on the host, one context per GPU thread\n"
+          "  --arch=PROFILE          with --target=sim: sm_80 (default), sm_90, mp_21, mp_22, mp_31\n"
           "  --check                 compare every output with the reference interpreter\n"
           "  --seed S                seed of the random inputs (default 1)\n"
           "  --bench                 time the kernel and report GFLOP/s or GB/s\n"
@@ -99,6 +104,7 @@ static bool push_pairs(TcArena *a, TcDiagEngine *de, const char *opt, const char
 
 static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiagEngine *de, bool *help)
 {
+    const char *arch = NULL;
     const char *v;
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--diagnostics=json") == 0) o->diag = TC_DIAG_JSON;
@@ -122,10 +128,17 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
             if (!tc_opt_define(argc, argv, &i, a, de, &d)) return false;
             TC_VEC_PUSH(a, o->defines, d);
         } else if ((v = tc_opt_value(argc, argv, &i, "--target"))) {
-            if (strcmp(v, "cpu") != 0) {
-                tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: unknown --target '%s'; this build runs on: cpu", v);
+            if (strcmp(v, "sim") == 0) {
+                o->gpu.target = TC_GPU_TARGET_SIM;
+                if (!o->gpu.profile) o->gpu.profile = tc_gpu_profile("sm_80");
+            } else if (strcmp(v, "cpu") != 0) {
+                tc_error(de, TC_E_OPTION, (TcSpan){0},
+                         "tilec run: unknown --target '%s'; kernels run on: cpu, sim (nvptx and musa binaries are "
+                         "run through the runtime on a GPU machine)", v);
                 return false;
             }
+        } else if ((v = tc_opt_value(argc, argv, &i, "--arch"))) {
+            arch = v;
         } else if (strcmp(arg, "--check") == 0) {
             o->check = true;
         } else if (strcmp(arg, "--bench") == 0) {
@@ -145,7 +158,7 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
                 return false;
             }
         } else if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) {
-            o->cpu.opt_level = arg[2] - '0';
+            o->cpu.opt_level = o->gpu.opt_level = arg[2] - '0';
         } else if (strcmp(arg, "--fast-dot") == 0) {
             o->cpu.fast_dot = true;
         } else if (strcmp(arg, "--diagnostics=json") == 0 || strcmp(arg, "--diagnostics=text") == 0) {
@@ -162,6 +175,17 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
     if (!o->input) {
         tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: no input file; see tilec run --help");
         return false;
+    }
+    if (arch) {
+        if (!o->gpu.profile) {
+            tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: --arch=%s needs --target=sim", arch);
+            return false;
+        }
+        o->gpu.profile = tc_gpu_profile(arch);
+        if (!o->gpu.profile) {
+            tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: unknown --arch '%s'; expected sm_80, sm_90, mp_21, mp_22 or mp_31", arch);
+            return false;
+        }
     }
     return true;
 }
@@ -500,23 +524,36 @@ static int run_kernel(RunOpts *o, TcIrModule *m, TcIrFunc *f, TcArena *a, TcDiag
     /* compile and load */
     double t0 = now_seconds();
     TcJit *jit = NULL;
-    if (!tc_jit_compile(m, &o->cpu, de, &jit)) goto out;
+    TcSimJit *sjit = NULL;
+    bool sim = o->gpu.profile != NULL;
+    if (sim ? !tc_sim_jit_compile(o->gpu_module, &o->gpu, de, &sjit) : !tc_jit_compile(m, &o->cpu, de, &jit)) goto out;
     double t_compile = now_seconds() - t0;
-    tilec_runtime_options ro = {sizeof ro, TILEC_BACKEND_CPU, o->threads};
+    tilec_runtime_options ro = {sizeof ro, sim ? TILEC_BACKEND_SIM : TILEC_BACKEND_CPU, o->threads};
     tilec_runtime *rt = NULL;
     tilec_module *mod = NULL;
     tilec_kernel *k = NULL;
     size_t nk;
-    const tilec_cpu_kernel_desc *kd = tc_jit_kernels(jit, &nk);
     tilec_status st = tilec_runtime_create(&ro, &rt);
-    if (st == TILEC_OK) st = tilec_module_load_cpu(rt, kd, nk, &mod);
+    if (st == TILEC_OK && sim) {
+        const tilec_sim_kernel_desc *sd = tc_sim_jit_kernels(sjit, &nk);
+        st = tilec_module_load_sim(rt, sd, nk, &mod);
+    } else if (st == TILEC_OK) {
+        const tilec_cpu_kernel_desc *kd = tc_jit_kernels(jit, &nk);
+        st = tilec_module_load_cpu(rt, kd, nk, &mod);
+    }
     if (st == TILEC_OK) st = tilec_module_get_kernel(mod, f->name, &k);
     int32_t grid[3] = {1, 1, 1};
     if (st == TILEC_OK) st = tilec_kernel_check(k, rargs, np, grid);
     if (st == TILEC_OK) {
         printf("run %s: grid %dx%dx%d", f->name, grid[0], grid[1], grid[2]);
         for (uint32_t q = 0; q < f->nsizes; q++) printf(" %s=%lld", tc_ir_func_size(f, q)->name, (long long)sizes[q]);
-        printf(", %d threads, compiled in %.1f ms\n", tilec_runtime_num_threads(rt), t_compile * 1e3);
+        if (sim)
+            printf(", sim %s (%u warps of %u threads per block), compiled in %.1f ms\n", o->gpu.profile->name,
+                   o->gpu_module->funcs.data[0]->warps > 0 ? (unsigned)o->gpu_module->funcs.data[0]->warps
+                                                           : o->gpu.profile->default_warps,
+                   o->gpu.profile->warp_size, t_compile * 1e3);
+        else
+            printf(", %d threads, compiled in %.1f ms\n", tilec_runtime_num_threads(rt), t_compile * 1e3);
         fflush(stdout);
         st = tilec_kernel_launch(k, rargs, np);
     }
@@ -568,6 +605,7 @@ unload:
     if (mod) tilec_module_destroy(mod);
     if (rt) tilec_runtime_destroy(rt);
     tc_jit_free(jit);
+    tc_sim_jit_free(sjit);
 out:
     for (uint32_t i = 0; i < np; i++) {
         free(bufs[i].data);
@@ -583,7 +621,7 @@ int tc_run_main(int argc, char **argv)
     tc_arena_init(&arena);
     TcDiagEngine de;
     tc_diag_init(&de, &arena);
-    RunOpts o = {.seed = 1, .cpu = {.opt_level = 3}};
+    RunOpts o = {.seed = 1, .cpu = {.opt_level = 3}, .gpu = {.target = TC_GPU_TARGET_SIM, .opt_level = 2}};
     bool help = false;
     int status = 1;
     TcIrModule *m = NULL;
@@ -619,6 +657,19 @@ int tc_run_main(int argc, char **argv)
     if (!tc_pipeline_parse(TC_DEFAULT_PIPELINE, &arena, &de, &pipe) ||
         !tc_pipeline_run(&pipe, m, &de, &po, NULL, NULL))
         goto done;
+    if (o.gpu.profile) {
+        /* the sim runs the kernel after the GPU passes; --check interprets it before them */
+        TcIrModule *g = tc_ir_module_new(&arena);
+        TcSemaOptions so2 = {o.defines.data, o.defines.len, f->name};
+        TcPassOptions gpo = {.profile = o.gpu.profile};
+        if (!tc_sema_lower(file, g, &de, &so2) ||
+            !tc_pipeline_parse(TC_DEFAULT_PIPELINE "," TC_GPU_PIPELINE, &arena, &de, &pipe) ||
+            !tc_pipeline_run(&pipe, g, &de, &gpo, NULL, NULL)) {
+            tc_ir_module_free(g);
+            goto done;
+        }
+        o.gpu_module = g;
+    }
     status = run_kernel(&o, m, f, &arena, &de);
 done:
     if (de.nerrors) status = 1;
@@ -628,6 +679,7 @@ done:
     fputs(sb.data ? sb.data : "", stderr);
     tc_sb_free(&sb);
     if (m) tc_ir_module_free(m);
+    if (o.gpu_module) tc_ir_module_free(o.gpu_module);
     tc_arena_free(&arena);
     return status;
 }

@@ -26,7 +26,7 @@
 #define TILEC_MAX_SOURCE_BYTES (16u << 20)
 #define TILEC_ARENA_LIMIT ((size_t)2 << 30)
 
-typedef enum Emit { EMIT_TOKENS, EMIT_AST, EMIT_TILE_IR, EMIT_LLVM, EMIT_ASM, EMIT_OBJ } Emit;
+typedef enum Emit { EMIT_TOKENS, EMIT_AST, EMIT_TILE_IR, EMIT_LLVM, EMIT_ASM, EMIT_OBJ, EMIT_PTX, EMIT_BIN } Emit;
 
 typedef struct Options {
     const char *input;
@@ -39,8 +39,10 @@ typedef struct Options {
     const char *passes;       /* NULL = default for the input kind */
     TcPassOptions pass_opts;
     TC_VEC(TcConstOverride) defines;
-    const char *target;       /* NULL, or "cpu" */
+    const char *target;       /* NULL, or "cpu", "nvptx", "musa", "sim" */
+    const char *arch;         /* GPU profile name (--arch) */
     TcCpuOptions cpu;
+    TcGpuOptions gpu;
 } Options;
 
 static void usage(FILE *f)
@@ -52,8 +54,15 @@ static void usage(FILE *f)
           "\n"
           "options:\n"
           "  -o OUT                  write the output to OUT instead of standard output\n"
-          "  --emit=KIND             tokens | ast | tile-ir (default) | llvm | asm | obj\n"
-          "  --target=TARGET         cpu: compile for the host CPU (implied by --emit=llvm|asm|obj)\n"
+          "  --emit=KIND             tokens | ast | tile-ir (default) | llvm | asm | obj | ptx | bin\n"
+          "  --target=TARGET         cpu: the host CPU (implied by --emit=llvm|asm|obj);\n"
+          "                          nvptx: NVIDIA GPUs (--emit=llvm|ptx|bin; bin runs ptxas);\n"
+          "                          musa: Moore Threads GPUs (--emit=llvm|bin; bin runs the MUSA toolkit);\n"
+          "                          sim: the GPU lowering compiled for the host (--emit=llvm; see tilec run)\n"
+          "  --arch=PROFILE          GPU profile: sm_80, sm_90 (nvptx), mp_21, mp_22, mp_31 (musa); any for sim\n"
+          "                          (default: sm_80 for nvptx and sim, mp_22 for musa)\n"
+          "  --musa-toolkit=DIR      the MUSA toolkit for --target=musa --emit=bin (else MUSA_HOME, /usr/local/musa, PATH)\n"
+          "  --ptxas=PATH            ptxas for --target=nvptx --emit=bin (else /usr/local/cuda/bin/ptxas, PATH)\n"
           "  --cpu=NAME              CPU to compile for instead of the host's (e.g. x86-64-v3)\n"
           "  -O0 .. -O3              optimization level for code generation (default -O3)\n"
           "  --fast-dot              let dot use fused multiply-add\n"
@@ -111,17 +120,29 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
             else if (strcmp(v, "llvm") == 0) o->emit = EMIT_LLVM;
             else if (strcmp(v, "asm") == 0) o->emit = EMIT_ASM;
             else if (strcmp(v, "obj") == 0) o->emit = EMIT_OBJ;
-            else { option_error(de, "unknown --emit kind '%s'; expected tokens, ast, tile-ir, llvm, asm or obj", v); return false; }
+            else if (strcmp(v, "ptx") == 0) o->emit = EMIT_PTX;
+            else if (strcmp(v, "bin") == 0) o->emit = EMIT_BIN;
+            else { option_error(de, "unknown --emit kind '%s'; expected tokens, ast, tile-ir, llvm, asm, obj, ptx or bin", v); return false; }
         } else if ((v = tc_opt_value(argc, argv, &i, "--target"))) {
-            if (strcmp(v, "cpu") != 0) {
-                option_error(de, "unknown --target '%s'; this build supports: cpu", v);
+            if (strcmp(v, "cpu") == 0) ;
+            else if (strcmp(v, "nvptx") == 0) o->gpu.target = TC_GPU_TARGET_NVPTX;
+            else if (strcmp(v, "musa") == 0) o->gpu.target = TC_GPU_TARGET_MUSA;
+            else if (strcmp(v, "sim") == 0) o->gpu.target = TC_GPU_TARGET_SIM;
+            else {
+                option_error(de, "unknown --target '%s'; expected cpu, nvptx, musa or sim", v);
                 return false;
             }
             o->target = v;
+        } else if ((v = tc_opt_value(argc, argv, &i, "--arch"))) {
+            o->arch = v;
+        } else if ((v = tc_opt_value(argc, argv, &i, "--musa-toolkit"))) {
+            o->gpu.musa_toolkit = v;
+        } else if ((v = tc_opt_value(argc, argv, &i, "--ptxas"))) {
+            o->gpu.ptxas = v;
         } else if ((v = tc_opt_value(argc, argv, &i, "--cpu"))) {
             o->cpu.cpu = v;
         } else if (arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) {
-            o->cpu.opt_level = arg[2] - '0';
+            o->cpu.opt_level = o->gpu.opt_level = arg[2] - '0';
         } else if (strcmp(arg, "--fast-dot") == 0) {
             o->cpu.fast_dot = true;
         } else if (strncmp(arg, "-x", 2) == 0) {
@@ -169,7 +190,39 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
         size_t n = strlen(o->input);
         o->input_is_ir = n > 4 && strcmp(o->input + n - 4, ".tir") == 0;
     }
+    if ((o->emit == EMIT_PTX || o->emit == EMIT_BIN) && !o->target) {
+        option_error(de, "--emit=%s needs a GPU target (--target=nvptx or --target=musa)", o->emit == EMIT_PTX ? "ptx" : "bin");
+        return false;
+    }
     if ((o->emit == EMIT_LLVM || o->emit == EMIT_ASM || o->emit == EMIT_OBJ) && !o->target) o->target = "cpu";
+    bool gpu = o->target && strcmp(o->target, "cpu") != 0;
+    if (o->arch && !gpu) {
+        option_error(de, "--arch=%s needs a GPU target (--target=nvptx, musa or sim)", o->arch);
+        return false;
+    }
+    if (gpu) {
+        const char *arch = o->arch ? o->arch : o->gpu.target == TC_GPU_TARGET_MUSA ? "mp_22" : "sm_80";
+        o->gpu.profile = tc_gpu_profile(arch);
+        if (!o->gpu.profile) {
+            option_error(de, "unknown --arch '%s'; expected sm_80, sm_90, mp_21, mp_22 or mp_31", arch);
+            return false;
+        }
+        bool nv = o->gpu.profile->family == TC_GPU_NVIDIA;
+        if ((o->gpu.target == TC_GPU_TARGET_NVPTX && !nv) || (o->gpu.target == TC_GPU_TARGET_MUSA && nv)) {
+            option_error(de, "--arch=%s is not a profile of this target", arch);
+            return false;
+        }
+        if (o->emit == EMIT_OBJ || (o->emit == EMIT_PTX && o->gpu.target != TC_GPU_TARGET_NVPTX) ||
+            (o->emit == EMIT_ASM && o->gpu.target != TC_GPU_TARGET_NVPTX) ||
+            (o->emit == EMIT_BIN && o->gpu.target == TC_GPU_TARGET_SIM)) {
+            option_error(de, "this --emit kind is not available for --target=%s", o->target);
+            return false;
+        }
+        o->pass_opts.profile = o->gpu.profile;
+    } else if (o->emit == EMIT_PTX || o->emit == EMIT_BIN) {
+        option_error(de, "--emit=ptx and --emit=bin need --target=nvptx or --target=musa%s", "");
+        return false;
+    }
     if (o->emit == EMIT_OBJ && (!o->output || strcmp(o->output, "-") == 0)) {
         option_error(de, "--emit=obj needs -o FILE.o (a header FILE.h is written beside it)%s", "");
         return false;
@@ -265,7 +318,7 @@ int main(int argc, char **argv)
     arena.limit = TILEC_ARENA_LIMIT;
     TcDiagEngine de;
     tc_diag_init(&de, &arena);
-    Options o = {.emit = EMIT_TILE_IR, .cpu = {.opt_level = 3}};
+    Options o = {.emit = EMIT_TILE_IR, .cpu = {.opt_level = 3}, .gpu = {.opt_level = 3}};
     TcStrBuf out, diags;
     tc_sb_init(&out);
     tc_sb_init(&diags);
@@ -317,7 +370,12 @@ int main(int argc, char **argv)
         }
     }
 
-    const char *spec = o.passes ? o.passes : o.input_is_ir ? "" : TC_DEFAULT_PIPELINE;
+    bool gpu = o.gpu.profile != NULL;
+    const char *spec = o.passes                ? o.passes
+                       : o.input_is_ir && gpu ? TC_GPU_PIPELINE
+                       : o.input_is_ir        ? ""
+                       : gpu                  ? TC_DEFAULT_PIPELINE "," TC_GPU_PIPELINE
+                                              : TC_DEFAULT_PIPELINE;
     TcPipeline pipe;
     if (!tc_pipeline_parse(spec, &arena, &de, &pipe)) goto done_module;
     TcStrBuf dumps, timings;
@@ -333,6 +391,9 @@ int main(int argc, char **argv)
     if (o.kernel) keep_only_kernel(m, o.kernel);
     if (o.emit == EMIT_TILE_IR) {
         tc_ir_print_module(m, &out);
+    } else if (gpu) {
+        TcGpuEmit what = o.emit == EMIT_LLVM ? TC_GPU_EMIT_LLVM : o.emit == EMIT_BIN ? TC_GPU_EMIT_BIN : TC_GPU_EMIT_ASM;
+        if (!tc_gpu_compile(m, &o.gpu, what, o.output, &out, NULL, &de)) goto done_module;
     } else {
         TcCpuEmit what = o.emit == EMIT_LLVM ? TC_CPU_EMIT_LLVM : o.emit == EMIT_ASM ? TC_CPU_EMIT_ASM : TC_CPU_EMIT_OBJ;
         if (!tc_cpu_compile(m, &o.cpu, what, &out, &de)) goto done_module;

@@ -18,7 +18,12 @@
  *      answer; an internal error (E9001, e.g. IR that LLVM rejects) or a
  *      crash is not.
  *
- * GPU code generation joins as another stage once that back end exists.
+ *   6. GPU lowering for one of the profiles (chosen from the input, so warp
+ *      sizes 32 and 128 both get fuzzed): the GPU passes (tiling, cse, dce,
+ *      smem) with --verify-each, the Memory IR round trip, and SIMT code
+ *      generation for the sim target at -O0 when the unrolled code stays
+ *      small (gpu_cost_ok). Diagnostics (shared memory or register limits)
+ *      are answers; an internal error or a crash is not.
  */
 #include "codegen.h"
 #include "fuzz_common.h"
@@ -179,6 +184,52 @@ static void run_codegen(FuzzCtx *c, TcIrModule *m)
             fuzz_fail(c, "internal error in CPU code generation", c->de.diags.data[i]->msg);
 }
 
+/* SIMT code is unrolled per register: elements per thread summed over the
+ * ops (times K for a dot) must stay below this for one input to stay fast. */
+#define GPU_MAX_UNROLLED 200000u
+
+static void gpu_cost(TcIrOp *op, void *vc)
+{
+    uint64_t *cost = vc;
+    for (uint32_t i = 0; i < op->nresults; i++) {
+        const TcType *t = op->results[i]->type;
+        if (t->kind != TC_TY_TILE || !t->layout || t->layout->kind == TC_LAYOUT_SHARED) continue;
+        uint64_t regs = tc_layout_regs(t);
+        if (op->opc == TC_OP_DOT) regs *= (uint64_t)op->operands[0]->type->shape[1];
+        *cost += regs;
+    }
+}
+
+/* Stage 6: the GPU passes and SIMT code generation (sim target). */
+static void run_gpu(FuzzCtx *c, TcIrModule *m, const uint8_t *data, size_t size)
+{
+    static const char *const archs[] = {"sm_80", "mp_22", "mp_31"};
+    const TcGpuProfile *prof = tc_gpu_profile(archs[tc_hash_bytes(data, size, 3) % 3]);
+    TcPipeline pipe;
+    if (!tc_pipeline_parse(TC_GPU_PIPELINE, &c->arena, &c->de, &pipe)) fuzz_fail(c, "the GPU pipeline does not parse", NULL);
+    TcPassOptions po = {.verify_each = true, .profile = prof};
+    uint32_t first = c->de.diags.len;
+    bool ok = tc_pipeline_run(&pipe, m, &c->de, &po, NULL, NULL);
+    for (uint32_t i = first; i < c->de.diags.len; i++)
+        if (c->de.diags.data[i]->code == TC_E_INTERNAL || c->de.diags.data[i]->code == TC_E_IR_VERIFY)
+            fuzz_fail(c, "the GPU passes produced invalid IR or an internal error", c->de.diags.data[i]->msg);
+    if (!ok || c->arena.exhausted) return;
+    fuzz_check_round_trip(c, m);
+    uint64_t cost = 0;
+    for (uint32_t i = 0; i < m->funcs.len; i++) tc_ir_walk_func(m->funcs.data[i], gpu_cost, &cost);
+    if (cost > GPU_MAX_UNROLLED) return;
+    TcGpuOptions go = {.target = TC_GPU_TARGET_SIM, .profile = prof, .opt_level = 0};
+    TcStrBuf out;
+    tc_sb_init(&out);
+    first = c->de.diags.len;
+    ok = tc_gpu_compile(m, &go, TC_GPU_EMIT_LLVM, NULL, &out, NULL, &c->de);
+    tc_sb_free(&out);
+    if (ok) return;
+    for (uint32_t i = first; i < c->de.diags.len; i++)
+        if (c->de.diags.data[i]->code == TC_E_INTERNAL)
+            fuzz_fail(c, "internal error in GPU code generation", c->de.diags.data[i]->msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzCtx c;
@@ -192,6 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check_round_trip(&c, m);
     for (uint32_t i = 0; i < m->funcs.len; i++) run_interp(&c, m->funcs.data[i]);
     run_codegen(&c, m);
+    if (c.de.nerrors == 0) run_gpu(&c, m, data, size);
 out:
     tc_ir_module_free(m);
     fuzz_end(&c);

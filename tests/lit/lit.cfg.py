@@ -17,3 +17,19 @@ tools = params.get("llvm_tools_dir", "/usr/lib/llvm-19/bin")
 config.environment["PATH"] = os.pathsep.join([tools, config.environment.get("PATH", "/usr/bin:/bin")])
 config.substitutions.append(("%tilec", os.path.abspath(tilec)))
 config.substitutions.append(("%examples", params.get("examples_dir", "")))
+
+# ptxas (CUDA toolkit) for the nvptx --emit=bin tests; absent: they are
+# reported UNSUPPORTED, and the reason is printed here.
+import shutil
+ptxas = "/usr/local/cuda/bin/ptxas" if os.access("/usr/local/cuda/bin/ptxas", os.X_OK) else shutil.which("ptxas")
+if ptxas:
+    config.available_features.add("ptxas")
+else:
+    lit_config.note("ptxas not found (/usr/local/cuda/bin/ptxas, PATH): the tests that assemble PTX are skipped")
+# LLVM 14's llvm-as, the check that MUSA-bound IR is text LLVM 14 reads.
+llvm_as_14 = "/usr/lib/llvm-14/bin/llvm-as"
+if os.access(llvm_as_14, os.X_OK):
+    config.available_features.add("llvm-as-14")
+    config.substitutions.append(("%llvm-as-14", llvm_as_14))
+else:
+    lit_config.note("LLVM 14's llvm-as not found at /usr/lib/llvm-14/bin/llvm-as: the LLVM 14 parse tests are skipped")
