@@ -61,6 +61,8 @@ typedef struct G {
     Regs *tl;
     GTensor **tens;
     LLVMValueRef *shared; /* #shared tiles: base pointer */
+    LLVMValueRef *shoff;  /* #shared tiles: byte offset from the shared base (i32) */
+    uint32_t *shalign;    /* #shared tiles: a power of two the offset is known to be a multiple of */
 } G;
 
 static LLVMValueRef ci32(G *g, int64_t v) { return LLVMConstInt(g->L.t_i32, (unsigned long long)v, 1); }
@@ -203,6 +205,23 @@ static LLVMValueRef smem_at(G *g, int64_t offset)
 {
     LLVMValueRef off = ci32(g, offset);
     return LLVMBuildGEP2(B(g), g->L.t_i8, g->smem, &off, 1, "");
+}
+
+/* Records #shared value v at byte offset off (i32) of shared memory, known
+ * to be a multiple of align. */
+static void set_shared(G *g, const TcIrValue *v, LLVMValueRef off, uint32_t align)
+{
+    g->shoff[v->id] = off;
+    g->shalign[v->id] = align;
+    g->shared[v->id] = LLVMBuildGEP2(B(g), g->L.t_i8, g->smem, &off, 1, "");
+}
+
+/* The largest power of two (up to 256) dividing x (x = 0: 256). */
+static uint32_t align_of(uint64_t x)
+{
+    uint32_t a = 1;
+    while (a < 256 && !(x & a)) a *= 2;
+    return a;
 }
 
 static LLVMValueRef elem_ptr(G *g, TcDtype dt, LLVMValueRef base, LLVMValueRef idx)
@@ -480,11 +499,11 @@ static void emit_dot(G *g, const TcIrOp *op)
 
 /* ------------------------------------------------------ tensor cores */
 
-/* The byte offset (i32) of element [row][col] of a shared tile. */
-static LLVMValueRef smem_offset(G *g, int64_t base, LLVMValueRef row, LLVMValueRef col, int64_t rowlen, uint32_t eb)
+/* The byte offset (i32) of element [row][col] of a shared tile at byte offset base. */
+static LLVMValueRef smem_offset(G *g, LLVMValueRef base, LLVMValueRef row, LLVMValueRef col, int64_t rowlen, uint32_t eb)
 {
     LLVMValueRef e = LLVMBuildAdd(B(g), LLVMBuildMul(B(g), row, ci32(g, rowlen), ""), col, "");
-    return LLVMBuildAdd(B(g), ci32(g, base), LLVMBuildMul(B(g), e, ci32(g, eb), ""), "");
+    return LLVMBuildAdd(B(g), base, LLVMBuildMul(B(g), e, ci32(g, eb), ""), "");
 }
 
 static LLVMValueRef smem_load_bits(G *g, LLVMValueRef off, LLVMTypeRef t)
@@ -584,8 +603,7 @@ static bool mma_usable(G *g, const TcIrOp *op)
     const TcType *at = op->operands[0]->type, *bt = op->operands[1]->type;
     uint32_t eb = tc_dtype_bytes(at->dtype);
     return ((at->shape[1] + at->layout->pad) * eb) % 16 == 0 && ((bt->shape[1] + bt->layout->pad) * eb) % 16 == 0 &&
-           op->operands[0]->def && op->operands[0]->def->smem % 16 == 0 && op->operands[1]->def &&
-           op->operands[1]->def->smem % 16 == 0;
+           g->shalign[op->operands[0]->id] >= 16 && g->shalign[op->operands[1]->id] >= 16;
 }
 
 /* acc + a @ b on tensor cores: for every 16-deep k step, each warp loads the
@@ -620,12 +638,12 @@ static void emit_dot_mma(G *g, const TcIrOp *op)
         for (int64_t i = 0; i < mt; i++) {
             LLVMValueRef row = LLVMBuildAdd(B(g), arow, ci32(g, 16 * i), "");
             LLVMValueRef col = LLVMBuildAdd(B(g), acol, ci32(g, kk), "");
-            ldmatrix(g, smem_offset(g, av->def->smem, row, col, alen, 2), 4, false, &afr[4 * i]);
+            ldmatrix(g, smem_offset(g, g->shoff[av->id], row, col, alen, 2), 4, false, &afr[4 * i]);
         }
         for (int64_t j = 0; j < nt; j++) {
             LLVMValueRef row = LLVMBuildAdd(B(g), brow, ci32(g, kk), "");
             LLVMValueRef col = LLVMBuildAdd(B(g), bcol0, ci32(g, 8 * (int64_t)warps * j), "");
-            ldmatrix(g, smem_offset(g, bv->def->smem, row, col, blen, 2), 2, true, &bfr[2 * j]);
+            ldmatrix(g, smem_offset(g, g->shoff[bv->id], row, col, blen, 2), 2, true, &bfr[2 * j]);
         }
         for (int64_t i = 0; i < mt; i++)
             for (int64_t j = 0; j < nt; j++) {
@@ -901,9 +919,8 @@ static void emit_op(G *g, const TcIrOp *op)
     case TC_OP_YIELD: return;
     case TC_OP_BARRIER: g->ti->barrier(&g->env); return;
     case TC_OP_LOCAL_ALLOC: {
-        LLVMValueRef base = smem_at(g, op->smem);
-        write_shared(g, op->operands[0]->type, T(g, op->operands[0]), base, r->type->layout->pad);
-        g->shared[r->id] = base;
+        set_shared(g, r, ci32(g, op->smem), align_of((uint64_t)op->smem));
+        write_shared(g, op->operands[0]->type, T(g, op->operands[0]), g->shared[r->id], r->type->layout->pad);
         return;
     }
     case TC_OP_LOCAL_LOAD: {
@@ -952,6 +969,9 @@ static void emit_kernel(G *g, TcIrFunc *f, TcStrBuf *sig)
     g->tens = tc_arena_alloc(g->arena, n * sizeof *g->tens);
     g->shared = tc_arena_alloc(g->arena, n * sizeof *g->shared);
     memset(g->shared, 0, n * sizeof *g->shared);
+    g->shoff = tc_arena_alloc(g->arena, n * sizeof *g->shoff);
+    g->shalign = tc_arena_alloc(g->arena, n * sizeof *g->shalign);
+    memset(g->shalign, 0, n * sizeof *g->shalign);
 
     /* parameters: the GPU ABI (include/tilec_runtime.h) */
     TC_VEC(LLVMTypeRef) pt = {0};
