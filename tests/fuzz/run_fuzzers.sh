@@ -33,6 +33,10 @@ tilec=${TILEC:-build/tools/tilec}
 if [ -x "$tilec" ]; then
     for f in examples/*.tile; do
         "$tilec" "$f" --passes= -o "$work/tir/$(basename "$f" .tile).tir" || true
+        # Memory IR (layouts, shared memory, MMA) for warps of 32 and 128
+        for arch in sm_80 mp_22; do
+            "$tilec" "$f" --target=sim --arch=$arch -o "$work/tir/$(basename "$f" .tile).$arch.tir" || true
+        done
     done
 fi
 python3 "$fuzz/gen_kernels.py" "$work/tile" --count 300 --seed "${FUZZ_SEED:-1}"
