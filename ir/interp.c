@@ -24,8 +24,10 @@
  *  - Malformed IR or arguments give an error message, never a crash; the only
  *    recursion follows region nesting.
  *  - Layouts (distributed and memory IR) are ignored: convert_layout,
- *    local_alloc and local_load copy their operand, barrier does nothing, so
- *    a kernel gives the same results at every level.
+ *    local_alloc and local_load copy their operand, barrier does nothing;
+ *    async_copy fills its buffer's stage at once and local_view reads it
+ *    (async_commit and async_wait do nothing), so a kernel gives the same
+ *    results at every level.
  */
 #include "ir.h"
 
@@ -675,6 +677,67 @@ static bool exec_store(Ctx *c, const TcIrOp *op)
     return true;
 }
 
+/* local_buffer: an n-stage tile (zeros); async_copy fills stage `stage` at
+ * once (the asynchrony is invisible here: every level interprets alike);
+ * local_view reads a stage. */
+static bool exec_local_buffer(Ctx *c, const TcIrOp *op)
+{
+    Val *r = result(c, op, 0);
+    if (!r) return false;
+    memset(vdata(r), 0, (size_t)r->n * cls_bytes(cls_of(r->dt)));
+    return true;
+}
+
+/* The stage operand of local_view / async_copy as an index below n. */
+static bool stage_index(Ctx *c, const TcIrValue *sv, int64_t n, int64_t *out)
+{
+    Val *s = V(c, sv);
+    if (cls_of(s->dt) != CL_I || s->n != 1) return fail(c, "stage is not an integer scalar");
+    *out = VI(s)[0];
+    if (*out < 0 || *out >= n) return fail(c, "stage %lld is outside the buffer's %lld stages", (long long)*out, (long long)n);
+    return true;
+}
+
+static bool exec_local_view(Ctx *c, const TcIrOp *op)
+{
+    Val *b = V(c, op->operands[0]);
+    const TcType *bt = op->operands[0]->type;
+    if (b->kind != VK_DATA || bt->kind != TC_TY_TILE || bt->rank < 2) return fail(c, "operand 0 is not a buffer");
+    int64_t stage;
+    if (!stage_index(c, op->operands[1], bt->shape[0], &stage)) return false;
+    Val *r = result(c, op, 0);
+    if (!r) return false;
+    if (r->n * bt->shape[0] != b->n || r->dt != b->dt) return fail(c, "result is not one stage of the buffer");
+    size_t eb = cls_bytes(cls_of(r->dt));
+    memcpy(vdata(r), (char *)vdata(b) + (size_t)(stage * r->n) * eb, (size_t)r->n * eb);
+    return true;
+}
+
+static bool exec_async_copy(Ctx *c, const TcIrOp *op)
+{
+    Val *tv = V(c, op->operands[0]);
+    if (tv->kind != VK_TENSOR) return fail(c, "operand 0 is not a tensor");
+    const Tensor *t = &tv->t;
+    uint32_t rank = t->rank;
+    if (op->noperands != rank + 3) return fail(c, "needs %u offsets, a buffer and a stage", rank);
+    const TcType *bt = op->operands[rank + 1]->type;
+    Val *b = V(c, op->operands[rank + 1]);
+    if (b->kind != VK_DATA || bt->kind != TC_TY_TILE || bt->rank != rank + 1 || cls_of(b->dt) != cls_of(t->dt))
+        return fail(c, "operand %u is not a buffer of rank-%u stages of the tensor's dtype", rank + 1, rank);
+    int64_t o[TC_MAX_RANK], stage;
+    if (!get_offsets(c, op, rank, o) || !stage_index(c, op->operands[rank + 2], bt->shape[0], &stage)) return false;
+    int64_t per = b->n / bt->shape[0];
+    size_t eb = cls_bytes(cls_of(b->dt));
+    int64_t idx[TC_MAX_RANK] = {0}, i = stage * per;
+    do {
+        const char *p = tensor_addr(t, o, idx);
+        if (p) mem_read(b, i, t->dt, p);
+        else memset((char *)vdata(b) + (size_t)i * eb, 0, eb);
+        i++;
+    } while (next_index(idx, bt->shape + 1, rank));
+    return true;
+}
+
 /* Sets v to the scalar x of integer dtype dt. */
 static void set_int_scalar(Val *v, TcDtype dt, int64_t x)
 {
@@ -807,6 +870,10 @@ static bool exec_op(Ctx *c, const TcIrOp *op)
     case TC_OP_LOCAL_ALLOC:
     case TC_OP_LOCAL_LOAD: return exec_same_elems(c, op);
     case TC_OP_BARRIER: return true;
+    case TC_OP_LOCAL_BUFFER: return exec_local_buffer(c, op);
+    case TC_OP_LOCAL_VIEW: return exec_local_view(c, op);
+    case TC_OP_ASYNC_COPY: return exec_async_copy(c, op);
+    case TC_OP_ASYNC_COMMIT: case TC_OP_ASYNC_WAIT: return true;
     case TC_OP_TRANS: return exec_trans(c, op);
     case TC_OP_REDUCE_SUM: case TC_OP_REDUCE_MAX: case TC_OP_REDUCE_MIN: return exec_reduce(c, op);
     case TC_OP_DOT: return exec_dot(c, op);

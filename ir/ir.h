@@ -120,6 +120,7 @@ typedef enum TcAttrKind {
     TC_ATTR_PERM,  /* ints[0..nints) is a permutation */
     TC_ATTR_LOOP,  /* pipeline, unroll (0 = not given) */
     TC_ATTR_DOT,   /* ival: 1 = lowered to MMA m16n8k16 (distributed IR), 0 = FMA */
+    TC_ATTR_PENDING, /* async_wait: ival = groups of copies that may stay in flight */
 } TcAttrKind;
 
 enum {

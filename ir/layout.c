@@ -338,15 +338,15 @@ uint64_t tc_layout_shared_bytes(const TcType *t)
 
 static const TcGpuProfile profiles[] = {
     {"sm_80", TC_GPU_NVIDIA, "A100", 32, 1024, 166912, 4, 16, true, true, 80,
-     "CUDA C Programming Guide, compute capability 8.0: 163 KB per block with opt-in"},
+     "CUDA C Programming Guide, compute capability 8.0: 163 KB per block with opt-in", 2},
     {"sm_90", TC_GPU_NVIDIA, "H100", 32, 1024, 232448, 4, 16, true, true, 90,
-     "CUDA C Programming Guide, compute capability 9.0: 227 KB per block with opt-in"},
+     "CUDA C Programming Guide, compute capability 9.0: 227 KB per block with opt-in", 2},
     {"mp_21", TC_GPU_MUSA, "MTT S80", 128, 1024, 49152, 4, 16, false, false, 21,
-     "not found in public sources; 48 KB assumed (../shared/MUSA.md)"},
+     "not found in public sources; 48 KB assumed (../shared/MUSA.md)", 0},
     {"mp_22", TC_GPU_MUSA, "MTT S4000", 128, 1024, 73728, 4, 16, true, false, 22,
-     "72 KB, device query of an MTT S4000 (../shared/MUSA.md)"},
+     "72 KB, device query of an MTT S4000 (../shared/MUSA.md)", 2},
     {"mp_31", TC_GPU_MUSA, "MTT S5000", 32, 1024, 196608, 4, 16, true, false, 31,
-     "192 KB, MUSA 5.2 tool output on an MTT S5000 (../shared/MUSA.md)"},
+     "192 KB, MUSA 5.2 tool output on an MTT S5000 (../shared/MUSA.md)", 2},
 };
 
 const TcGpuProfile *tc_gpu_profile(const char *name)

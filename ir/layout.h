@@ -161,6 +161,8 @@ struct TcGpuProfile {
     bool mma;                  /* tensor-core MMA the lowering can use */
     uint32_t cc;               /* compute capability, e.g. 80, 22 */
     const char *smem_source;   /* where the shared-memory figure was seen */
+    uint32_t pipeline_stages;  /* pipelining depth of a loop with a dot and no pipeline(n) clause;
+                                  0 = such loops are not pipelined (passes/pipeline.c) */
 };
 
 /* NULL if unknown. */

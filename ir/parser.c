@@ -706,17 +706,19 @@ static bool parse_types(Parser *p, TypeVec *out)
 /* ------------------------------------------------------------- attrs */
 
 typedef struct Attrs {
-    bool has_axis, has_perm, has_pipeline, has_unroll, has_smem, has_mma;
+    bool has_axis, has_perm, has_pipeline, has_unroll, has_smem, has_mma, has_pending;
     int64_t axis;
     int64_t *perm;
     uint32_t nperm;
     int64_t pipeline, unroll;
     int64_t smem;
     int64_t mma;
+    int64_t pending;
 } Attrs;
 
 /* attrs := '{' key '=' value (',' key '=' value)* '}' with the keys the op's
- * attribute kind allows: axis, perm, pipeline, unroll, mma (dot); every op allows smem */
+ * attribute kind allows: axis, perm, pipeline, unroll, mma (dot), pending (async_wait); every op allows
+ * smem */
 static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
 {
     TcAttrKind kind = tc_op_info(opc)->attr;
@@ -731,6 +733,7 @@ static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
         else if (is_word(&key, "pipeline") && kind == TC_ATTR_LOOP) seen = &a->has_pipeline;
         else if (is_word(&key, "unroll") && kind == TC_ATTR_LOOP) seen = &a->has_unroll;
         else if (is_word(&key, "mma") && kind == TC_ATTR_DOT) seen = &a->has_mma;
+        else if (is_word(&key, "pending") && kind == TC_ATTR_PENDING) seen = &a->has_pending;
         else if (is_word(&key, "smem")) seen = &a->has_smem;
         if (!seen) {
             fail(p, TC_E_IR_SYNTAX, key.span, "unknown attribute %s for '%s'", describe(p, &key), opname);
@@ -750,6 +753,8 @@ static bool parse_attrs(Parser *p, TcOpcode opc, Attrs *a)
             if (!expect_int(p, "unroll", 0, INT32_MAX, &a->unroll)) return false;
         } else if (seen == &a->has_mma) {
             if (!expect_int(p, "mma", 0, 1, &a->mma)) return false;
+        } else if (seen == &a->has_pending) {
+            if (!expect_int(p, "pending", 0, INT32_MAX, &a->pending)) return false;
         } else if (seen == &a->has_smem) {
             if (!expect_int(p, "a shared-memory offset", 0, INT64_MAX, &a->smem)) return false;
         } else {
@@ -778,6 +783,7 @@ static void apply_attrs(TcIrOp *op, const Attrs *a)
 {
     if (a->has_axis) op->ival = a->axis;
     if (a->has_mma) op->ival = a->mma;
+    if (a->has_pending) op->ival = a->pending;
     if (a->has_perm) {
         op->ints = a->perm;
         op->nints = a->nperm;
@@ -882,6 +888,10 @@ static bool parse_generic(Parser *p, TcIrBlock *b, TcOpcode opc, const TokVec *n
     if (is_punct(peek(p), '{') && !parse_attrs(p, opc, &attrs)) return false;
     if (info->attr == TC_ATTR_AXIS && !attrs.has_axis) {
         fail(p, TC_E_IR_SYNTAX, span, "'%s' needs the attribute 'axis'", info->name);
+        return false;
+    }
+    if (info->attr == TC_ATTR_PENDING && !attrs.has_pending) {
+        fail(p, TC_E_IR_SYNTAX, span, "'%s' needs the attribute 'pending'", info->name);
         return false;
     }
     if (info->attr == TC_ATTR_PERM && !attrs.has_perm) {

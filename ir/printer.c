@@ -193,6 +193,10 @@ static void put_attrs(Printer *p, const TcIrOp *op)
             tc_sb_printf(p->out, "mma = %lld", (long long)op->ival);
         }
         break;
+    case TC_ATTR_PENDING:
+        KEY();
+        tc_sb_printf(p->out, "pending = %lld", (long long)op->ival);
+        break;
     case TC_ATTR_NONE:
     case TC_ATTR_VALUE:
         break;

@@ -13,7 +13,8 @@
  *    and everything the block defined becomes unavailable when it ends.
  *  - Layout rules (distributed and memory IR) are checked per value as it is
  *    defined (check_value_layout: validity, all-or-none per kernel, one warp
- *    shape, only local_alloc makes #shared tiles) and per op (who may read
+ *    shape, only local_alloc, local_buffer and local_view make #shared
+ *    tiles) and per op (who may read
  *    #shared tiles, the layout ops, reductions, smem offsets). The verifier
  *    interns nothing: expected layouts are built on the stack and compared
  *    field by field.
@@ -567,6 +568,75 @@ static void check_layout_op(Verifier *v, const TcIrOp *op)
     }
 }
 
+/* The pipelining ops: local_buffer, local_view, async_copy, async_commit,
+ * async_wait. A buffer is a #shared tile [n, S...] (n stages of shape S); a
+ * view is stage `stage` of it (a #shared tile of shape S with the buffer's
+ * layout); a copy fills one stage from a tensor. */
+static void check_async_op(Verifier *v, const TcIrOp *op)
+{
+    if (v->in_grid) {
+        op_err(v, op, "is not allowed in the grid block");
+        return;
+    }
+    switch (op->opc) {
+    case TC_OP_LOCAL_BUFFER: {
+        const TcType *r = op->results[0]->type;
+        if (!is_shared(r) || r->rank < 2) {
+            op_err(v, op, "result must be a #shared tile of rank at least 2 (stages, then the stage shape), found %s",
+                   ty(v, r));
+            return;
+        }
+        uint64_t bytes = tc_layout_shared_bytes(r), total = v->f->smem_bytes;
+        if (op->smem >= 0 && (uint64_t)op->smem < total && bytes > total - (uint64_t)op->smem)
+            op_err(v, op, "buffer of %llu bytes at smem offset %lld does not fit the kernel's smem(%llu)",
+                   (unsigned long long)bytes, (long long)op->smem, (unsigned long long)total);
+        return;
+    }
+    case TC_OP_LOCAL_VIEW: {
+        const TcType *b = op->operands[0]->type, *st = op->operands[1]->type, *r = op->results[0]->type;
+        const TcIrOp *d = op->operands[0]->def;
+        if (!d || d->opc != TC_OP_LOCAL_BUFFER || !is_shared(b) || b->rank < 2) {
+            op_err(v, op, "operand 0 must be a 'local_buffer', found %s", ty(v, b));
+            return;
+        }
+        if (st->kind != TC_TY_SCALAR || st->dtype != TC_I32)
+            op_err(v, op, "stage must be an i32 scalar, found %s", ty(v, st));
+        bool ok = is_shared(r) && r->layout == b->layout && r->dtype == b->dtype && r->rank + 1u == b->rank;
+        for (uint32_t i = 0; ok && i < r->rank; i++) ok = r->shape[i] == b->shape[i + 1];
+        if (!ok)
+            op_err(v, op, "result must be one stage of %s with its layout, found %s", ty(v, b), ty(v, r));
+        return;
+    }
+    case TC_OP_ASYNC_COPY: {
+        if (op->noperands < 4 || op->operands[0]->type->kind != TC_TY_TENSOR) {
+            op_err(v, op, "takes a tensor, its offsets, a buffer and a stage");
+            return;
+        }
+        const TcType *t = op->operands[0]->type;
+        uint32_t r = t->rank;
+        if (r == 0 || op->noperands != r + 3) {
+            op_err(v, op, "takes %u offsets, a buffer and a stage for %s, found %u operands after the tensor", r,
+                   ty(v, t), op->noperands - 1);
+            return;
+        }
+        if (!check_indices(v, op, 1, r, "offset")) return;
+        const TcIrValue *bv = op->operands[r + 1];
+        const TcType *b = bv->type, *st = op->operands[r + 2]->type;
+        if (!bv->def || bv->def->opc != TC_OP_LOCAL_BUFFER || !is_shared(b) || b->rank != r + 1 ||
+            b->dtype != t->dtype)
+            op_err(v, op, "operand %u must be a 'local_buffer' of rank-%u %s stages, found %s", r + 1, r,
+                   tc_dtype_name(t->dtype), ty(v, b));
+        if (st->kind != TC_TY_SCALAR || st->dtype != TC_I32)
+            op_err(v, op, "stage must be an i32 scalar, found %s", ty(v, st));
+        return;
+    }
+    case TC_OP_ASYNC_WAIT:
+        if (op->ival < 0 || op->ival > INT32_MAX) op_err(v, op, "pending = %lld is out of range", (long long)op->ival);
+        return;
+    default: return; /* async_commit */
+    }
+}
+
 /* Counts from the op table, then the op's own rules. */
 static void check_op_types(Verifier *v, const TcIrOp *op)
 {
@@ -629,6 +699,10 @@ static void check_op_types(Verifier *v, const TcIrOp *op)
     case TC_OP_BARRIER:
         if (v->in_grid) op_err(v, op, "is not allowed in the grid block");
         break;
+    case TC_OP_LOCAL_BUFFER: case TC_OP_LOCAL_VIEW: case TC_OP_ASYNC_COPY: case TC_OP_ASYNC_COMMIT:
+    case TC_OP_ASYNC_WAIT:
+        check_async_op(v, op);
+        break;
     case TC_OP_FOR: check_for(v, op); break;
     case TC_OP_IF: check_if(v, op); break;
     case TC_OP_YIELD: break;
@@ -679,8 +753,9 @@ static void check_value_layout(Verifier *v, const TcIrOp *op, const TcIrValue *v
         return;
     }
     if (l->kind == TC_LAYOUT_SHARED) {
-        if (!op || op->opc != TC_OP_LOCAL_ALLOC)
-            value_err(v, op, what, "has shared-memory type %s; only 'local_alloc' makes #shared tiles", ty(v, t));
+        if (!op || (op->opc != TC_OP_LOCAL_ALLOC && op->opc != TC_OP_LOCAL_BUFFER && op->opc != TC_OP_LOCAL_VIEW))
+            value_err(v, op, what, "has shared-memory type %s; only 'local_alloc', 'local_buffer' and 'local_view' "
+                      "make #shared tiles", ty(v, t));
         return;
     }
     uint32_t lanes = tc_layout_lanes(l), warps = tc_layout_warps(l);
@@ -752,9 +827,11 @@ static bool check_shared_uses(Verifier *v, const TcIrOp *op)
     for (uint32_t i = 0; i < op->noperands; i++) {
         const TcType *t = op->operands[i]->type;
         if (!is_shared(t)) continue;
-        if ((op->opc == TC_OP_LOCAL_LOAD && i == 0) || (op->opc == TC_OP_DOT && i < 2)) continue;
-        op_err(v, op, "operand %u has shared-memory type %s; only 'local_load' and the a and b operands of "
-               "'dot' read #shared tiles", i, ty(v, t));
+        if ((op->opc == TC_OP_LOCAL_LOAD && i == 0) || (op->opc == TC_OP_DOT && i < 2) ||
+            (op->opc == TC_OP_LOCAL_VIEW && i == 0) || (op->opc == TC_OP_ASYNC_COPY && i + 2 == op->noperands))
+            continue;
+        op_err(v, op, "operand %u has shared-memory type %s; only 'local_load', the a and b operands of "
+               "'dot', 'local_view' and the buffer of 'async_copy' read #shared tiles", i, ty(v, t));
         ok = false;
     }
     return ok;

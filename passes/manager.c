@@ -24,6 +24,7 @@ static const TcPass *const registry[] = {
     &tc_pass_cse,
     &tc_pass_dce,
     &tc_pass_tiling,
+    &tc_pass_pipeline,
     &tc_pass_smem,
 };
 

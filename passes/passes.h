@@ -17,7 +17,7 @@ typedef struct TcPassContext {
     TcDiagEngine *de;  /* for diagnostics the pass reports */
     TcArena *scratch;  /* reset after each pass on each kernel */
     bool changed;      /* set by the pass when it changed the IR */
-    const TcGpuProfile *profile; /* GPU target profile (tiling, smem); NULL for the CPU */
+    const TcGpuProfile *profile; /* GPU target profile (tiling, pipeline, smem); NULL for the CPU */
 } TcPassContext;
 
 typedef bool (*TcPassFn)(TcIrFunc *f, TcPassContext *ctx);
@@ -66,6 +66,7 @@ extern const TcPass tc_pass_canonicalize;
 extern const TcPass tc_pass_cse;
 extern const TcPass tc_pass_dce;
 extern const TcPass tc_pass_tiling;
+extern const TcPass tc_pass_pipeline;
 extern const TcPass tc_pass_smem;
 
 #endif

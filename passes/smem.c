@@ -16,8 +16,12 @@
  *    `%y = local_load %s` (the same value %y, so its uses are untouched).
  *    To #shared: a local_alloc followed by a barrier; from #shared: a barrier
  *    and a local_load; between equal types: nothing.
- *  - write-after-read safety: every local_alloc (or run of adjacent ones) is
- *    preceded by a barrier, so no thread overwrites a buffer another thread
+ *  - pipelined buffers (passes/pipeline.c): a local_buffer is allocated
+ *    like a local_alloc buffer with all its stages, live from its op to the
+ *    last use of it or of its local_views (so over its loop); dot operands
+ *    that are local_views are #shared already and not staged.
+ *  - write-after-read safety: every local_alloc or local_buffer (or run of
+ *    adjacent ones) is preceded by a barrier, so no thread overwrites a buffer another thread
  *    may still read (earlier in the block, or in the previous iteration of a
  *    loop); a barrier right after another barrier is removed.
  *  - scratch: a reduce_sum/max/min whose operand spans several warps along
@@ -82,6 +86,7 @@ typedef struct Smem {
     TC_VEC(uint32_t) rstack;
     TC_VEC(Buf) bufs;
     TC_VEC(TcIrOp *) ops; /* work list */
+    TC_VEC(TcIrOp *) views; /* local_view ops */
 } Smem;
 
 static bool is_shared(const TcIrValue *v)
@@ -284,8 +289,9 @@ static void lower_convert(Smem *s, TcIrOp *op)
 static void fix_barriers(Smem *s, TcIrBlock *b)
 {
     for (TcIrOp *op = b->first; op; op = op->next) {
-        if (op->opc == TC_OP_LOCAL_ALLOC &&
-            !(op->prev && (op->prev->opc == TC_OP_BARRIER || op->prev->opc == TC_OP_LOCAL_ALLOC)))
+        if ((op->opc == TC_OP_LOCAL_ALLOC || op->opc == TC_OP_LOCAL_BUFFER) &&
+            !(op->prev && (op->prev->opc == TC_OP_BARRIER || op->prev->opc == TC_OP_LOCAL_ALLOC ||
+                           op->prev->opc == TC_OP_LOCAL_BUFFER)))
             insert_barrier(s, op);
         for (uint32_t r = 0; r < op->nregions; r++) fix_barriers(s, op->regions[r]);
     }
@@ -394,7 +400,7 @@ static bool flow_block(const TcIrBlock *b, bool *mark)
 static void collect_bufs(Smem *s, TcIrBlock *b)
 {
     for (TcIrOp *op = b->first; op; op = op->next) {
-        if (op->opc == TC_OP_LOCAL_ALLOC) {
+        if (op->opc == TC_OP_LOCAL_ALLOC || op->opc == TC_OP_LOCAL_BUFFER) {
             Buf bf = {op, tc_layout_shared_bytes(op->results[0]->type), 0, 0, 0, s->bufs.len};
             TC_VEC_PUSH(s->a, s->bufs, bf);
         } else if (op->opc == TC_OP_REDUCE_SUM || op->opc == TC_OP_REDUCE_MAX || op->opc == TC_OP_REDUCE_MIN ||
@@ -438,8 +444,13 @@ static void live_ranges(Smem *s)
         Buf *b = &s->bufs.data[k];
         const TcIrValue *v = b->op->results[0];
         b->start = s->defpos[v->id];
-        b->end = b->op->opc == TC_OP_LOCAL_ALLOC ? s->endpos[v->id] : b->start; /* scratch: at its op only */
-        if (!flows || b->op->opc != TC_OP_LOCAL_ALLOC) continue;
+        bool buffer = b->op->opc == TC_OP_LOCAL_ALLOC || b->op->opc == TC_OP_LOCAL_BUFFER;
+        b->end = buffer ? s->endpos[v->id] : b->start; /* scratch: at its op only */
+        if (b->op->opc == TC_OP_LOCAL_BUFFER) /* its views read it */
+            for (uint32_t i = 0; i < s->views.len; i++)
+                if (s->views.data[i]->operands[0] == v && s->endpos[s->views.data[i]->results[0]->id] > b->end)
+                    b->end = s->endpos[s->views.data[i]->results[0]->id];
+        if (!flows || !buffer) continue;
         memset(mark, 0, n * sizeof *mark);
         mark[v->id] = true;
         while (flow_block(s->f->body, mark)) {}
@@ -509,9 +520,16 @@ static void describe(Smem *s, const Buf *b, TcStrBuf *sb)
         print_shape(op->operands[0]->type, sb);
         return;
     }
-    if (op->opc != TC_OP_LOCAL_ALLOC) {
+    if (op->opc != TC_OP_LOCAL_ALLOC && op->opc != TC_OP_LOCAL_BUFFER) {
         tc_sb_printf(sb, "scratch of %s along axis %lld of ", tc_op_info(op->opc)->name, (long long)op->ival);
         print_shape(op->operands[0]->type, sb);
+        return;
+    }
+    if (op->opc == TC_OP_LOCAL_BUFFER) {
+        const TcIrValue *v = op->results[0];
+        print_shape(v->type, sb);
+        if (v->name) tc_sb_printf(sb, " '%s'", v->name);
+        tc_sb_printf(sb, ": %lld stages of pipelined loads", (long long)v->type->shape[0]);
         return;
     }
     const TcIrValue *src = op->operands[0], *v = op->results[0];
@@ -624,6 +642,9 @@ static bool smem_run(TcIrFunc *f, TcPassContext *ctx)
     fix_barriers(&s, f->body);
 
     /* 4. liveness and offsets */
+    s.ops.len = 0;
+    collect(f->body, TC_OP_LOCAL_VIEW, &s);
+    for (uint32_t i = 0; i < s.ops.len; i++) TC_VEC_PUSH(s.a, s.views, s.ops.data[i]);
     compute_liveness(&s);
     collect_bufs(&s, f->body);
     live_ranges(&s);

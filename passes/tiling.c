@@ -405,13 +405,22 @@ static void check_regs(TcIrOp *op, void *vt)
     }
 }
 
-static bool has_layouts(TcIrFunc *f)
+/* Whether the first tile value in b (any depth) has a layout; -1 when b
+ * has no tile values. */
+static int block_has_layouts(const TcIrBlock *b)
 {
-    for (TcIrOp *op = f->body->first; op; op = op->next)
+    for (const TcIrOp *op = b->first; op; op = op->next) {
         for (uint32_t i = 0; i < op->nresults; i++)
             if (op->results[i]->type->kind == TC_TY_TILE) return op->results[i]->type->layout != NULL;
-    return false;
+        for (uint32_t r = 0; r < op->nregions; r++) {
+            int k = block_has_layouts(op->regions[r]);
+            if (k >= 0) return k;
+        }
+    }
+    return -1;
 }
+
+static bool has_layouts(TcIrFunc *f) { return block_has_layouts(f->body) > 0; }
 
 static bool run(TcIrFunc *f, TcPassContext *ctx)
 {

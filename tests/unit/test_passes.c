@@ -170,12 +170,13 @@ static void test_registry(void **state)
     (void)state;
     uint32_t n = 0;
     const TcPass *const *all = tc_pass_registry(&n);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
     assert_string_equal(all[0]->name, "canonicalize");
     assert_string_equal(all[1]->name, "cse");
     assert_string_equal(all[2]->name, "dce");
     assert_string_equal(all[3]->name, "tiling");
-    assert_string_equal(all[4]->name, "smem");
+    assert_string_equal(all[4]->name, "pipeline");
+    assert_string_equal(all[5]->name, "smem");
     assert_ptr_equal(tc_pass_find("cse"), &tc_pass_cse);
     assert_ptr_equal(tc_pass_find("dce"), &tc_pass_dce);
     assert_ptr_equal(tc_pass_find("canonicalize"), &tc_pass_canonicalize);

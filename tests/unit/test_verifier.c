@@ -1257,8 +1257,8 @@ static void test_shared_made_by_other_op(void **state)
 {
     Fx *k = *state;
     tile(k, S2(k, TC_F32, 4, 4));
-    expect_error(k, "'splat' result 0 has shared-memory type f32[4, 4] #shared<pad = 1>; only 'local_alloc' makes "
-                    "#shared tiles");
+    expect_error(k, "'splat' result 0 has shared-memory type f32[4, 4] #shared<pad = 1>; only 'local_alloc', "
+                    "'local_buffer' and 'local_view' make #shared tiles");
 }
 
 static void test_shared_used_by_other_op(void **state)
@@ -1269,8 +1269,8 @@ static void test_shared_used_by_other_op(void **state)
     tc_ir_build_dot(&k->b, x, x, s);
     TcIrValue *off[2] = {k->n, k->n};
     tc_ir_build_store(&k->b, k->o, off, s);
-    expect_error(k, "'dot' operand 2 has shared-memory type f32[4, 4] #shared<pad = 1>; only 'local_load' and the a "
-                    "and b operands of 'dot' read #shared tiles");
+    expect_error(k, "'dot' operand 2 has shared-memory type f32[4, 4] #shared<pad = 1>; only 'local_load', the a "
+                    "and b operands of 'dot', 'local_view' and the buffer of 'async_copy' read #shared tiles");
     expect_error(k, "'store' operand 3 has shared-memory type");
 }
 
