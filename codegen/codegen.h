@@ -63,10 +63,12 @@ typedef struct TcGpuOptions {
     const char *musa_toolkit;     /* --musa-toolkit=DIR, or NULL */
     const char *ptxas;            /* ptxas to run for --emit=bin, or NULL: /usr/local/cuda/bin/ptxas, then PATH */
     const char *ir_path;          /* --emit=bin on musa: where to keep the IR (NULL: next to the output) */
+    bool racecheck;               /* sim: report every shared-memory access to the race checker
+                                     (tilec_sim_thread.smem_access; tilec run --sim-racecheck) */
 } TcGpuOptions;
 
 /* The GPU pass pipeline every GPU target runs after the default one. */
-#define TC_GPU_PIPELINE "tiling,cse,dce,smem"
+#define TC_GPU_PIPELINE "tiling,cse,dce,pipeline,smem"
 
 typedef enum TcGpuEmit {
     TC_GPU_EMIT_LLVM,  /* LLVM IR text (musa: text LLVM 14 reads) */

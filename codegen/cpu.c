@@ -1158,6 +1158,21 @@ LLVMTargetMachineRef tc_cpu_target_machine(const TcCpuOptions *opt, TcDiagEngine
     return tm;
 }
 
+/* Whether any tile of f carries a GPU layout (distributed or Memory IR). */
+static bool layouts_in(const TcIrBlock *b)
+{
+    for (const TcIrOp *op = b->first; op; op = op->next) {
+        for (uint32_t i = 0; i < op->nresults; i++)
+            if (op->results[i]->type->kind == TC_TY_TILE && op->results[i]->type->layout) return true;
+        if (op->opc == TC_OP_BARRIER) return true;
+        for (uint32_t r = 0; r < op->nregions; r++)
+            if (layouts_in(op->regions[r])) return true;
+    }
+    return false;
+}
+
+static bool has_layouts(const TcIrFunc *f) { return layouts_in(f->body); }
+
 LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMContextRef ctx, LLVMTargetMachineRef tm,
                                   const char *triple, TcDiagEngine *de, TcArena *a)
 {
@@ -1175,6 +1190,16 @@ LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMCo
     c.vl = strstr(features, "+avx512f") ? 16 : strstr(features, "+avx") ? 8 : 4;
     LLVMDisposeMessage(features);
     uint32_t errors = de->nerrors;
+    for (uint32_t i = 0; i < m->funcs.len; i++)
+        if (has_layouts(m->funcs.data[i])) {
+            tc_error(de, TC_E_PIPELINE, m->funcs.data[i]->loc,
+                     "kernel '%s' is distributed or Memory IR (its tiles have GPU layouts); the CPU target takes "
+                     "Tile IR: compile it for a GPU target, or from before the GPU passes",
+                     m->funcs.data[i]->name);
+            LLVMDisposeBuilder(c.b);
+            LLVMDisposeModule(c.mod);
+            return NULL;
+        }
     for (uint32_t i = 0; i < m->funcs.len; i++) {
         TcStrBuf sig;
         tc_sb_init(&sig);

@@ -42,6 +42,7 @@ typedef struct GTensor {
     uint32_t rank;
     LLVMValueRef size[TC_MAX_RANK];   /* i64 */
     LLVMValueRef stride[TC_MAX_RANK]; /* i64 */
+    bool unit_inner;                  /* innermost stride known to be 1 */
 } GTensor;
 
 typedef struct G {
@@ -229,6 +230,15 @@ static LLVMValueRef elem_ptr(G *g, TcDtype dt, LLVMValueRef base, LLVMValueRef i
     return LLVMBuildGEP2(B(g), tc_el_memory_type(&g->L, dt), base, &idx, 1, "");
 }
 
+/* The race checker (sim, opt->racecheck): tells the runtime about an
+ * access of `bytes` bytes at shared pointer p before it happens. */
+static void race(G *g, LLVMValueRef p, uint32_t bytes, bool is_write)
+{
+    if (!g->opt->racecheck || !g->ti->smem_access) return;
+    LLVMValueRef d = LLVMBuildPtrDiff2(B(g), g->L.t_i8, p, g->smem, "");
+    g->ti->smem_access(&g->env, LLVMBuildTrunc(B(g), d, g->L.t_i32, ""), ci32(g, bytes), is_write);
+}
+
 /* if (cond) { body } — returns the block to continue in after calling fn. */
 typedef struct Guard {
     LLVMBasicBlockRef then, done;
@@ -253,16 +263,22 @@ static void write_shared(G *g, const TcType *t, const Regs *v, LLVMValueRef base
 {
     Guard gd;
     guard_begin(g, &gd, canonical(g, t));
-    for (uint32_t k = 0; k < v->n; k++)
-        tc_el_mem_store(&g->L, t->dtype, v->r[k], elem_ptr(g, t->dtype, base, linear_index(g, t, k, pad)));
+    for (uint32_t k = 0; k < v->n; k++) {
+        LLVMValueRef p = elem_ptr(g, t->dtype, base, linear_index(g, t, k, pad));
+        race(g, p, tc_dtype_bytes(t->dtype), true);
+        tc_el_mem_store(&g->L, t->dtype, v->r[k], p);
+    }
     guard_end(g, &gd);
 }
 
 static Regs read_shared(G *g, const TcType *t, LLVMValueRef base, uint32_t pad)
 {
     Regs r = regs_new(g, (uint32_t)tc_layout_regs(t));
-    for (uint32_t k = 0; k < r.n; k++)
-        r.r[k] = tc_el_mem_load(&g->L, t->dtype, elem_ptr(g, t->dtype, base, linear_index(g, t, k, pad)));
+    for (uint32_t k = 0; k < r.n; k++) {
+        LLVMValueRef p = elem_ptr(g, t->dtype, base, linear_index(g, t, k, pad));
+        race(g, p, tc_dtype_bytes(t->dtype), false);
+        r.r[k] = tc_el_mem_load(&g->L, t->dtype, p);
+    }
     return r;
 }
 
@@ -426,7 +442,9 @@ static void emit_reduce(G *g, const TcIrOp *op)
                 idx = LLVMBuildAdd(B(g), LLVMBuildMul(B(g), wc, ci32(g, rest), ""), idx, "");
                 LLVMValueRef v = out.r[k];
                 if (st != LLVMTypeOf(v)) v = tc_dtype_is_signed(dt) ? LLVMBuildSExt(B(g), v, st, "") : LLVMBuildZExt(B(g), v, st, "");
-                LLVMBuildStore(B(g), v, LLVMBuildGEP2(B(g), st, base, &idx, 1, ""));
+                LLVMValueRef p = LLVMBuildGEP2(B(g), st, base, &idx, 1, "");
+                race(g, p, eb, true);
+                LLVMBuildStore(B(g), v, p);
             }
             guard_end(g, &gd);
         }
@@ -436,7 +454,9 @@ static void emit_reduce(G *g, const TcIrOp *op)
             LLVMValueRef acc = NULL;
             for (uint32_t wi = 0; wi < warps; wi++) {
                 LLVMValueRef i2 = LLVMBuildAdd(B(g), ci32(g, (int64_t)wi * rest), idx, "");
-                LLVMValueRef v = LLVMBuildLoad2(B(g), st, LLVMBuildGEP2(B(g), st, base, &i2, 1, ""), "");
+                LLVMValueRef p = LLVMBuildGEP2(B(g), st, base, &i2, 1, "");
+                race(g, p, eb, false);
+                LLVMValueRef v = LLVMBuildLoad2(B(g), st, p, "");
                 if (st != LLVMTypeOf(out.r[k])) v = LLVMBuildTrunc(B(g), v, LLVMTypeOf(out.r[k]), "");
                 acc = acc ? tc_el_elem(&g->L, cop, dt, acc, v) : v;
             }
@@ -473,12 +493,16 @@ static void emit_dot(G *g, const TcIrOp *op)
     for (int64_t k = 0; k < K; k++) {
         for (uint32_t i = 0; i < n[0]; i++) {
             LLVMValueRef idx = LLVMBuildAdd(B(g), rows[i], ci32(g, k), "");
-            av[i] = tc_el_cast(&g->L, at->dtype, cdt, tc_el_mem_load(&g->L, at->dtype, elem_ptr(g, at->dtype, abase, idx)));
+            LLVMValueRef p = elem_ptr(g, at->dtype, abase, idx);
+            race(g, p, tc_dtype_bytes(at->dtype), false);
+            av[i] = tc_el_cast(&g->L, at->dtype, cdt, tc_el_mem_load(&g->L, at->dtype, p));
         }
         LLVMValueRef brow = ci32(g, k * (bt->shape[1] + bpad));
         for (uint32_t j = 0; j < n[1]; j++) {
             LLVMValueRef idx = LLVMBuildAdd(B(g), brow, cols[j], "");
-            bv[j] = tc_el_cast(&g->L, bt->dtype, cdt, tc_el_mem_load(&g->L, bt->dtype, elem_ptr(g, bt->dtype, bbase, idx)));
+            LLVMValueRef p = elem_ptr(g, bt->dtype, bbase, idx);
+            race(g, p, tc_dtype_bytes(bt->dtype), false);
+            bv[j] = tc_el_cast(&g->L, bt->dtype, cdt, tc_el_mem_load(&g->L, bt->dtype, p));
         }
         for (uint32_t i = 0; i < n[0]; i++)
             for (uint32_t j = 0; j < n[1]; j++) {
@@ -508,7 +532,9 @@ static LLVMValueRef smem_offset(G *g, LLVMValueRef base, LLVMValueRef row, LLVMV
 
 static LLVMValueRef smem_load_bits(G *g, LLVMValueRef off, LLVMTypeRef t)
 {
-    return LLVMBuildLoad2(B(g), t, LLVMBuildGEP2(B(g), g->L.t_i8, g->smem, &off, 1, ""), "");
+    LLVMValueRef p = LLVMBuildGEP2(B(g), g->L.t_i8, g->smem, &off, 1, "");
+    race(g, p, LLVMGetIntTypeWidth(t) / 8, false);
+    return LLVMBuildLoad2(B(g), t, p, "");
 }
 
 /* ldmatrix on this lane's row offset `off` (bytes from the shared base):
@@ -678,7 +704,8 @@ static GTensor *param_tensor(G *g, uint32_t *pi, const TcType *t)
     T_->data = LLVMGetParam(g->fn, (*pi)++);
     for (uint32_t d = 0; d < t->rank; d++) T_->size[d] = LLVMGetParam(g->fn, (*pi)++);
     for (uint32_t d = 0; d < t->rank; d++) T_->stride[d] = LLVMGetParam(g->fn, (*pi)++);
-    if (!(t->flags & TC_TENSOR_STRIDED) && t->rank) T_->stride[t->rank - 1] = ci64(g, 1);
+    T_->unit_inner = !(t->flags & TC_TENSOR_STRIDED);
+    if (T_->unit_inner && t->rank) T_->stride[t->rank - 1] = ci64(g, 1);
     return T_;
 }
 
@@ -697,6 +724,7 @@ static void emit_view(G *g, const TcIrOp *op)
     off = LLVMBuildSelect(B(g), ok, off, ci64(g, 0), "");
     R->data = LLVMBuildGEP2(B(g), tc_el_memory_type(&g->L, dt), T_->data, &off, 1, "view");
     R->rank = T_->rank - k;
+    R->unit_inner = T_->unit_inner;
     for (uint32_t d = 0; d < R->rank; d++) {
         R->size[d] = LLVMBuildSelect(B(g), ok, T_->size[k + d], ci64(g, 0), "");
         R->stride[d] = T_->stride[k + d];
@@ -720,51 +748,300 @@ static LLVMValueRef element_address(G *g, const GTensor *T_, const TcType *t, LL
     return LLVMBuildGEP2(B(g), tc_el_memory_type(&g->L, t->dtype), T_->data, &e, 1, "");
 }
 
+/* Elements per vector access for tile t on tensor T: the contiguous run a
+ * thread holds on the innermost axis (spt), at most 16 bytes; 1 when the
+ * innermost stride may differ from 1 or the dtype is bool. */
+static uint32_t vector_width(G *g, const GTensor *T_, const TcType *t, bool unit_inner)
+{
+    (void)g;
+    if (!unit_inner || t->dtype == TC_BOOL || T_->rank != t->rank) return 1;
+    const TcLayout *l = t->layout;
+    uint32_t d = tc_layout_parent_dim(l, t->rank - 1);
+    uint32_t v = l->spt[d], eb = tc_dtype_bytes(t->dtype);
+    while (v > 1 && v * eb > 16) v /= 2;
+    return v;
+}
+
+/* For a vector group starting at register k: whether all v elements are in
+ * the tensor and the address is aligned to the vector's size (i1). */
+static LLVMValueRef vector_ok(G *g, const GTensor *T_, const TcType *t, LLVMValueRef *off, uint64_t k, uint32_t v,
+                              LLVMValueRef p0, LLVMValueRef ok0)
+{
+    uint32_t j[TC_MAX_RANK];
+    unflatten(t, k, j);
+    uint32_t a = t->rank - 1;
+    LLVMValueRef pos = LLVMBuildAdd(B(g), off[a], LLVMBuildZExt(B(g), coord(g, t, a, j[a]), g->L.t_i64, ""), "");
+    LLVMValueRef last = LLVMBuildAdd(B(g), pos, ci64(g, v - 1), "");
+    LLVMValueRef in = LLVMBuildAnd(B(g), ok0, LLVMBuildICmp(B(g), LLVMIntULT, last, T_->size[a], ""), "");
+    uint64_t bytes = (uint64_t)v * tc_dtype_bytes(t->dtype);
+    LLVMValueRef addr = LLVMBuildPtrToInt(B(g), p0, g->L.t_i64, "");
+    LLVMValueRef mis = LLVMBuildAnd(B(g), addr, ci64(g, (int64_t)bytes - 1), "");
+    return LLVMBuildAnd(B(g), in, LLVMBuildICmp(B(g), LLVMIntEQ, mis, ci64(g, 0), ""), "");
+}
+
+/* A value of dtype dt (SSA form) in its memory form, and back. */
+static LLVMValueRef to_memory(G *g, TcDtype dt, LLVMValueRef x)
+{
+    if (dt == TC_F16) return LLVMBuildFPTrunc(B(g), x, g->L.t_f16, "");
+    if (dt == TC_BF16) return tc_el_f32_to_bf16(&g->L, x);
+    return x;
+}
+
+static LLVMValueRef from_memory(G *g, TcDtype dt, LLVMValueRef x)
+{
+    if (dt == TC_F16) return LLVMBuildFPExt(B(g), x, g->L.t_f32, "");
+    if (dt == TC_BF16) return tc_el_bf16_to_f32(&g->L, x);
+    return x;
+}
+
+/*
+ * load: each element of the thread's tile checked against the tensor's
+ * sizes, `pad` outside. A thread's contiguous run on the innermost axis (the
+ * layout's spt, up to 16 bytes) is one vector load when it is wholly inside
+ * the tensor and its address aligned to the vector (checked at run time:
+ * offsets and sizes are arbitrary), element loads otherwise.
+ */
 static void emit_load(G *g, const TcIrOp *op)
 {
     const GTensor *T_ = g->tens[op->operands[0]->id];
     const TcType *t = op->results[0]->type;
+    TcDtype dt = t->dtype;
     uint32_t r = T_->rank;
     LLVMValueRef off[TC_MAX_RANK];
     for (uint32_t d = 0; d < r; d++) off[d] = to_i64(g, op->operands[d + 1], S(g, op->operands[d + 1]));
     LLVMValueRef pad = op->noperands > r + 1 ? S(g, op->operands[r + 1])
-                       : tc_dtype_is_float(t->dtype) ? LLVMConstReal(tc_el_value_type(&g->L, t->dtype), 0.0)
-                                                     : LLVMConstInt(tc_el_value_type(&g->L, t->dtype), 0, 0);
+                       : tc_dtype_is_float(dt) ? LLVMConstReal(tc_el_value_type(&g->L, dt), 0.0)
+                                               : LLVMConstInt(tc_el_value_type(&g->L, dt), 0, 0);
     Regs out = regs_new(g, (uint32_t)tc_layout_regs(t));
-    for (uint32_t k = 0; k < out.n; k++) {
-        LLVMValueRef ok, p = element_address(g, T_, t, off, k, &ok);
-        LLVMBasicBlockRef from = LLVMGetInsertBlock(B(g));
-        Guard gd;
-        guard_begin(g, &gd, ok);
-        LLVMValueRef v = tc_el_mem_load(&g->L, t->dtype, p);
-        LLVMBasicBlockRef then_end = LLVMGetInsertBlock(B(g));
-        guard_end(g, &gd);
-        LLVMValueRef phi = LLVMBuildPhi(B(g), LLVMTypeOf(v), "");
-        LLVMValueRef inc[2] = {v, pad};
-        LLVMBasicBlockRef bbs[2] = {then_end, from};
-        LLVMAddIncoming(phi, inc, bbs, 2);
-        out.r[k] = phi;
+    uint32_t v = vector_width(g, T_, t, T_->unit_inner);
+    LLVMTypeRef mt = tc_el_memory_type(&g->L, dt);
+    for (uint32_t k = 0; k < out.n; k += v) {
+        LLVMValueRef ok0, p0 = element_address(g, T_, t, off, k, &ok0);
+        LLVMBasicBlockRef vec_end = NULL, fast = NULL, slow = NULL, join = NULL;
+        LLVMValueRef vec = NULL;
+        if (v > 1) {
+            fast = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "vload");
+            slow = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "sload");
+            join = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "load.join");
+            LLVMBuildCondBr(B(g), vector_ok(g, T_, t, off, k, v, p0, ok0), fast, slow);
+            LLVMPositionBuilderAtEnd(B(g), fast);
+            LLVMValueRef ld = LLVMBuildLoad2(B(g), LLVMVectorType(mt, v), p0, "");
+            LLVMSetAlignment(ld, v * tc_dtype_bytes(dt));
+            vec = ld;
+            vec_end = LLVMGetInsertBlock(B(g));
+            LLVMBuildBr(B(g), join);
+            LLVMPositionBuilderAtEnd(B(g), slow);
+        }
+        LLVMValueRef el[16];
+        for (uint32_t e = 0; e < v; e++) {
+            LLVMValueRef ok = ok0, p = p0;
+            if (e) p = element_address(g, T_, t, off, k + e, &ok);
+            LLVMBasicBlockRef from = LLVMGetInsertBlock(B(g));
+            Guard gd;
+            guard_begin(g, &gd, ok);
+            LLVMValueRef x = tc_el_mem_load(&g->L, dt, p);
+            LLVMBasicBlockRef then_end = LLVMGetInsertBlock(B(g));
+            guard_end(g, &gd);
+            LLVMValueRef phi = LLVMBuildPhi(B(g), LLVMTypeOf(x), "");
+            LLVMValueRef inc[2] = {x, pad};
+            LLVMBasicBlockRef bbs[2] = {then_end, from};
+            LLVMAddIncoming(phi, inc, bbs, 2);
+            el[e] = phi;
+        }
+        if (v == 1) {
+            out.r[k] = el[0];
+            continue;
+        }
+        LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(B(g));
+        LLVMBuildBr(B(g), join);
+        /* the fast path's elements, in its block, then the phis */
+        LLVMValueRef fvals[16];
+        LLVMPositionBuilderBefore(B(g), LLVMGetBasicBlockTerminator(vec_end));
+        for (uint32_t e = 0; e < v; e++)
+            fvals[e] = from_memory(g, dt, LLVMBuildExtractElement(B(g), vec, ci32(g, e), ""));
+        LLVMPositionBuilderAtEnd(B(g), join);
+        for (uint32_t e = 0; e < v; e++) {
+            LLVMValueRef phi = LLVMBuildPhi(B(g), LLVMTypeOf(el[e]), "");
+            LLVMValueRef inc[2] = {fvals[e], el[e]};
+            LLVMBasicBlockRef bbs[2] = {vec_end, slow_end};
+            LLVMAddIncoming(phi, inc, bbs, 2);
+            out.r[k + e] = phi;
+        }
     }
     g->tl[op->results[0]->id] = out;
 }
 
+/* store: canonical replicas only, each element checked against the tensor's
+ * sizes; a contiguous run wholly inside and aligned is one vector store. */
 static void emit_store(G *g, const TcIrOp *op)
 {
     const GTensor *T_ = g->tens[op->operands[0]->id];
     uint32_t r = T_->rank;
     const TcIrValue *tv = op->operands[r + 1];
     const TcType *t = tv->type;
+    TcDtype dt = t->dtype;
     LLVMValueRef off[TC_MAX_RANK];
     for (uint32_t d = 0; d < r; d++) off[d] = to_i64(g, op->operands[d + 1], S(g, op->operands[d + 1]));
-    const Regs *v = T(g, tv);
+    const Regs *val = T(g, tv);
     LLVMValueRef canon = canonical(g, t);
-    for (uint32_t k = 0; k < v->n; k++) {
-        LLVMValueRef ok, p = element_address(g, T_, t, off, k, &ok);
-        Guard gd;
-        guard_begin(g, &gd, LLVMBuildAnd(B(g), ok, canon, ""));
-        tc_el_mem_store(&g->L, t->dtype, v->r[k], p);
-        guard_end(g, &gd);
+    uint32_t v = vector_width(g, T_, t, T_->unit_inner);
+    LLVMTypeRef mt = tc_el_memory_type(&g->L, dt);
+    for (uint32_t k = 0; k < val->n; k += v) {
+        LLVMValueRef ok0, p0 = element_address(g, T_, t, off, k, &ok0);
+        LLVMBasicBlockRef join = NULL;
+        if (v > 1) {
+            LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "vstore");
+            LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "sstore");
+            join = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "store.join");
+            LLVMValueRef fast_ok = LLVMBuildAnd(B(g), canon, vector_ok(g, T_, t, off, k, v, p0, ok0), "");
+            LLVMBuildCondBr(B(g), fast_ok, fast, slow);
+            LLVMPositionBuilderAtEnd(B(g), fast);
+            LLVMValueRef vec = LLVMGetUndef(LLVMVectorType(mt, v));
+            for (uint32_t e = 0; e < v; e++)
+                vec = LLVMBuildInsertElement(B(g), vec, to_memory(g, dt, val->r[k + e]), ci32(g, e), "");
+            LLVMValueRef st = LLVMBuildStore(B(g), vec, p0);
+            LLVMSetAlignment(st, v * tc_dtype_bytes(dt));
+            LLVMBuildBr(B(g), join);
+            LLVMPositionBuilderAtEnd(B(g), slow);
+        }
+        for (uint32_t e = 0; e < v; e++) {
+            LLVMValueRef ok = ok0, p = p0;
+            if (e) p = element_address(g, T_, t, off, k + e, &ok);
+            Guard gd;
+            guard_begin(g, &gd, LLVMBuildAnd(B(g), ok, canon, ""));
+            tc_el_mem_store(&g->L, dt, val->r[k + e], p);
+            guard_end(g, &gd);
+        }
+        if (v > 1) {
+            LLVMBuildBr(B(g), join);
+            LLVMPositionBuilderAtEnd(B(g), join);
+        }
     }
+}
+
+/* ------------------------------------------------------- pipelining */
+
+/* The smaller of two powers of two. */
+static uint32_t min_align(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* local_view %buf, %stage: stage `stage` of the buffer, at byte offset
+ * base + stage * stage_bytes; its known alignment is the smaller of the
+ * base's and the stage size's. */
+static void emit_local_view(G *g, const TcIrOp *op)
+{
+    const TcIrValue *bv = op->operands[0], *r = op->results[0];
+    if (!g->shoff[bv->id]) TC_ICE("local_view of a buffer without shared memory (run the smem pass)");
+    uint64_t sb = tc_layout_shared_bytes(r->type);
+    LLVMValueRef st = LLVMBuildMul(B(g), S(g, op->operands[1]), ci32(g, (int64_t)sb), "");
+    set_shared(g, r, LLVMBuildAdd(B(g), g->shoff[bv->id], st, ""), min_align(g->shalign[bv->id], align_of(sb)));
+}
+
+/* Raw storage of an element of dt: an integer of its size. */
+static LLVMTypeRef raw_type(G *g, TcDtype dt)
+{
+    return LLVMIntTypeInContext(g->L.ctx, 8 * tc_dtype_bytes(dt));
+}
+
+/*
+ * async_copy %t, %o.., %buf, %stage: this thread copies the elements the
+ * default blocked layout of the stage shape (as tiling gives loads) assigns
+ * it (canonical replicas only), in chunks of its contiguous elements along
+ * the innermost axis. A chunk that lies inside the tensor, whose global
+ * address is aligned to its size (checked at run time) and whose shared
+ * address is (known statically: row bytes, stage bytes and the buffer's
+ * offset) goes to the target's asynchronous copy when its size is 4, 8 or
+ * 16 bytes; every other chunk is copied element by element, now, with
+ * zeros outside the tensor.
+ */
+static void emit_async_copy(G *g, const TcIrOp *op)
+{
+    const GTensor *T_ = g->tens[op->operands[0]->id];
+    uint32_t r = T_->rank;
+    const TcIrValue *bv = op->operands[r + 1];
+    const TcType *bt = bv->type;
+    if (!g->shoff[bv->id]) TC_ICE("async_copy into a buffer without shared memory (run the smem pass)");
+    TcIrModule *m = g->f->module;
+    TcDtype dt = bt->dtype;
+    uint32_t eb = tc_dtype_bytes(dt), pad = bt->layout->pad;
+    const int64_t *shape = bt->shape + 1;
+    const TcLayout *l = tc_layout_default(m, r, shape, eb, g->opt->profile->vec_bytes, g->warp_size, g->warps);
+    const TcType *st = tc_type_with_layout(m, tc_type_tile(m, dt, r, shape), l);
+    uint64_t sbytes = tc_layout_shared_bytes(bt) / (uint64_t)bt->shape[0];
+    LLVMValueRef base = LLVMBuildAdd(B(g), g->shoff[bv->id],
+                                     LLVMBuildMul(B(g), S(g, op->operands[r + 2]), ci32(g, (int64_t)sbytes), ""), "");
+    uint32_t salign = min_align(g->shalign[bv->id], align_of(sbytes));
+    LLVMValueRef off[TC_MAX_RANK];
+    for (uint32_t d = 0; d < r; d++) off[d] = to_i64(g, op->operands[d + 1], S(g, op->operands[d + 1]));
+    uint32_t spt = l->spt[r - 1], cb = spt * eb;
+    uint64_t rowb = (uint64_t)(shape[r - 1] + pad) * eb;
+    bool unit_stride = LLVMIsAConstantInt(T_->stride[r - 1]) && LLVMConstIntGetSExtValue(T_->stride[r - 1]) == 1;
+    bool async = g->ti->async_copy && cb >= 4 && cb <= 16 && rowb % cb == 0 && salign % cb == 0 && unit_stride;
+    LLVMTypeRef raw = raw_type(g, dt);
+    uint32_t n = (uint32_t)tc_layout_regs(st);
+    Guard canon;
+    guard_begin(g, &canon, canonical(g, st));
+    for (uint32_t k0 = 0; k0 < n; k0 += spt) {
+        uint32_t j[TC_MAX_RANK];
+        unflatten(st, k0, j);
+        /* the chunk's first element: its position in the tensor and in the stage */
+        LLVMValueRef in = LLVMConstInt(g->L.t_i1, 1, 0), e = ci64(g, 0), lin = ci32(g, 0), first = NULL;
+        for (uint32_t a = 0; a < r; a++) {
+            LLVMValueRef c = coord(g, st, a, j[a]);
+            LLVMValueRef pos = LLVMBuildAdd(B(g), off[a], LLVMBuildZExt(B(g), c, g->L.t_i64, ""), "");
+            if (a + 1 == r) first = pos; /* the outer axes decide for the whole chunk */
+            else in = LLVMBuildAnd(B(g), in, LLVMBuildICmp(B(g), LLVMIntULT, pos, T_->size[a], ""), "");
+            e = LLVMBuildAdd(B(g), e, LLVMBuildMul(B(g), pos, T_->stride[a], ""), "");
+            int64_t ext = shape[a] + (a + 1 == r ? (int64_t)pad : 0);
+            lin = LLVMBuildAdd(B(g), LLVMBuildMul(B(g), lin, ci32(g, ext), ""), c, "");
+        }
+        LLVMValueRef src = LLVMBuildGEP2(B(g), raw, T_->data, &e, 1, "");
+        LLVMValueRef soff = LLVMBuildAdd(B(g), base, LLVMBuildMul(B(g), lin, ci32(g, eb), ""), "");
+        LLVMValueRef dst = LLVMBuildGEP2(B(g), g->L.t_i8, g->smem, &soff, 1, "");
+        LLVMBasicBlockRef sync_bb = NULL, done_bb = NULL;
+        if (async) {
+            /* the whole chunk inside the tensor, and aligned */
+            LLVMValueRef last = LLVMBuildAdd(B(g), first, ci64(g, spt - 1), "");
+            LLVMValueRef ok = LLVMBuildAnd(B(g), in, LLVMBuildICmp(B(g), LLVMIntULT, first, T_->size[r - 1], ""), "");
+            ok = LLVMBuildAnd(B(g), ok, LLVMBuildICmp(B(g), LLVMIntULT, last, T_->size[r - 1], ""), "");
+            LLVMValueRef addr = LLVMBuildPtrToInt(B(g), src, g->L.t_i64, "");
+            ok = LLVMBuildAnd(B(g), ok,
+                              LLVMBuildICmp(B(g), LLVMIntEQ, LLVMBuildAnd(B(g), addr, ci64(g, cb - 1), ""), ci64(g, 0), ""), "");
+            LLVMBasicBlockRef async_bb = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "cp.async");
+            sync_bb = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "cp.sync");
+            done_bb = LLVMAppendBasicBlockInContext(g->L.ctx, g->fn, "cp.done");
+            LLVMBuildCondBr(B(g), ok, async_bb, sync_bb);
+            LLVMPositionBuilderAtEnd(B(g), async_bb);
+            g->ti->async_copy(&g->env, dst, src, cb);
+            LLVMBuildBr(B(g), done_bb);
+            LLVMPositionBuilderAtEnd(B(g), sync_bb);
+        }
+        /* element by element, zeros outside the tensor */
+        for (uint32_t i = 0; i < spt; i++) {
+            LLVMValueRef pos = LLVMBuildAdd(B(g), first, ci64(g, i), "");
+            LLVMValueRef ok = LLVMBuildAnd(B(g), in, LLVMBuildICmp(B(g), LLVMIntULT, pos, T_->size[r - 1], ""), "");
+            LLVMValueRef si = LLVMBuildMul(B(g), ci64(g, i), T_->stride[r - 1], "");
+            LLVMValueRef p = LLVMBuildGEP2(B(g), raw, src, &si, 1, "");
+            LLVMBasicBlockRef from = LLVMGetInsertBlock(B(g));
+            Guard gd;
+            guard_begin(g, &gd, ok);
+            LLVMValueRef v = LLVMBuildLoad2(B(g), raw, p, "");
+            LLVMBasicBlockRef then_end = LLVMGetInsertBlock(B(g));
+            guard_end(g, &gd);
+            LLVMValueRef phi = LLVMBuildPhi(B(g), raw, "");
+            LLVMValueRef inc[2] = {v, LLVMConstInt(raw, 0, 0)};
+            LLVMBasicBlockRef bbs[2] = {then_end, from};
+            LLVMAddIncoming(phi, inc, bbs, 2);
+            LLVMValueRef sidx = ci32(g, (int64_t)i * eb);
+            LLVMValueRef sp = LLVMBuildGEP2(B(g), g->L.t_i8, dst, &sidx, 1, "");
+            race(g, sp, eb, true);
+            LLVMBuildStore(B(g), phi, sp);
+        }
+        if (async) {
+            LLVMBuildBr(B(g), done_bb);
+            LLVMPositionBuilderAtEnd(B(g), done_bb);
+        }
+    }
+    guard_end(g, &canon);
 }
 
 /* ------------------------------------------------------ control flow */
@@ -928,6 +1205,18 @@ static void emit_op(G *g, const TcIrOp *op)
         g->tl[r->id] = read_shared(g, r->type, g->shared[s->id], s->type->layout->pad);
         return;
     }
+    case TC_OP_LOCAL_BUFFER:
+        if (op->smem < 0) TC_ICE("local_buffer without a shared-memory offset (run the smem pass)");
+        set_shared(g, r, ci32(g, op->smem), align_of((uint64_t)op->smem));
+        return;
+    case TC_OP_LOCAL_VIEW: emit_local_view(g, op); return;
+    case TC_OP_ASYNC_COPY: emit_async_copy(g, op); return;
+    case TC_OP_ASYNC_COMMIT:
+        if (g->ti->async_copy && g->ti->async_commit) g->ti->async_commit(&g->env);
+        return;
+    case TC_OP_ASYNC_WAIT:
+        if (g->ti->async_copy) g->ti->async_wait(&g->env, (uint32_t)op->ival);
+        return;
     case TC_OP_CONVERT_LAYOUT:
         TC_ICE("convert_layout reached code generation (run the smem pass)");
     default: break;
@@ -944,9 +1233,29 @@ static void emit_block(G *g, const TcIrBlock *blk)
     for (const TcIrOp *op = blk->first; op; op = op->next) emit_op(g, op);
 }
 
+/* The first local_buffer in b (any depth) without a shared-memory offset. */
+static const TcIrOp *unallocated_buffer(const TcIrBlock *b)
+{
+    for (const TcIrOp *op = b->first; op; op = op->next) {
+        if (op->opc == TC_OP_LOCAL_BUFFER && op->smem < 0) return op;
+        for (uint32_t r = 0; r < op->nregions; r++) {
+            const TcIrOp *in = unallocated_buffer(op->regions[r]);
+            if (in) return in;
+        }
+    }
+    return NULL;
+}
+
 /* Whether f is Memory IR this code generator can take. */
 static bool check_level(G *g, TcIrFunc *f)
 {
+    const TcIrOp *buf = unallocated_buffer(f->body);
+    if (buf) {
+        tc_error(g->de, TC_E_PIPELINE, buf->loc,
+                 "kernel '%s' has a local_buffer without a shared-memory offset: GPU code generation needs the "
+                 "passes '%s'", f->name, TC_GPU_PIPELINE);
+        return false;
+    }
     for (TcIrOp *op = f->body->first; op; op = op->next)
         for (uint32_t i = 0; i < op->nresults; i++)
             if (op->results[i]->type->kind == TC_TY_TILE && !op->results[i]->type->layout) {
@@ -1010,6 +1319,8 @@ static void emit_kernel(G *g, TcIrFunc *f, TcStrBuf *sig)
     g->lane = LLVMBuildAnd(B(g), tid, ci32(g, g->warp_size - 1), "lane");
     g->warp = LLVMBuildLShr(B(g), tid, ci32(g, log2u(g->warp_size)), "warp");
     g->smem = f->smem_bytes ? g->ti->smem_base(&g->env) : NULL;
+    if (g->smem && g->opt->racecheck && g->ti->smem_access) /* a zero-byte access: "check this block" */
+        g->ti->smem_access(&g->env, ci32(g, 0), ci32(g, 0), false);
 
     emit_block(g, f->body);
     LLVMBuildRetVoid(B(g));

@@ -68,6 +68,22 @@ typedef struct TcGpuTargetInfo {
      * a[4] and b[2] are i32 pairs in the PTX fragment layout, c[4] f32; d[4]
      * gets the result. NULL: emulated with shfl_idx (same fragment layout). */
     void (*mma_16816)(TcGpuEnv *e, bool bf16, LLVMValueRef *a, LLVMValueRef *b, LLVMValueRef *c, LLVMValueRef *d);
+    /* Asynchronous copy of `bytes` (4, 8 or 16) bytes from src (global_as) to
+     * dst (shared_as), both aligned to `bytes`; the copy belongs to the group
+     * the next async_commit closes and has landed once an async_wait leaves
+     * that group complete. NULL: no asynchronous copies (the code generator
+     * copies synchronously; async_commit and async_wait are then not called). */
+    void (*async_copy)(TcGpuEnv *e, LLVMValueRef dst, LLVMValueRef src, unsigned bytes);
+    /* Closes the group of this thread's copies issued since the last commit.
+     * NULL: nothing to do (groups are not tracked). */
+    void (*async_commit)(TcGpuEnv *e);
+    /* Waits until at most `pending` committed groups of this thread are still
+     * in flight (a target may wait for more: for all of them). */
+    void (*async_wait)(TcGpuEnv *e, uint32_t pending);
+    /* Sim race checker (TcGpuOptions.racecheck): reports a shared-memory
+     * access of `bytes` (i32) at byte offset `off` (i32) from the shared base
+     * before it happens. NULL: the target cannot check. */
+    void (*smem_access)(TcGpuEnv *e, LLVMValueRef off, LLVMValueRef bytes, bool is_write);
     /* Pointer (in shared_as) to the start of the kernel's dynamic shared memory. */
     LLVMValueRef (*smem_base)(TcGpuEnv *e);
     /* Device math for float op (exp, exp2, log, log2, sqrt, rsqrt, tanh, erf,

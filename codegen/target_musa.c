@@ -13,6 +13,8 @@
  *    mp_31). LLVM 19 does not know these intrinsics, so their declarations
  *    get the attributes the NVVM counterparts have (sregs: nounwind, no
  *    memory; barrier and shuffle: convergent);
+ *  - asynchronous copies: llvm.musa.memcpy.g2s and llvm.musa.memcpy.g2s.wait
+ *    (no commit groups: a wait waits for all copies);
  *  - dynamic shared memory: `external addrspace(3) global [0 x i8]`,
  *    align 16 (as FlagTree's global_smem);
  *  - kernels: calling convention 102, "target-cpu"="mp_NN", and
@@ -90,6 +92,29 @@ static LLVMValueRef shfl_xor(TcGpuEnv *e, LLVMValueRef v, uint32_t lane_mask)
     return call_musa(e, "llvm.musa.shfl.xor.sync.i32", i32, args, 4, true, true);
 }
 
+/* llvm.musa.memcpy.g2s(ptr addrspace(3) dst, ptr addrspace(1) src, i32
+ * bytes, i32 prefetch = 0), 4 to 16 bytes (FlagTree's async copy). MUSA
+ * has no commit groups: commit is nothing and every wait is
+ * llvm.musa.memcpy.g2s.wait(), which waits for all of this thread's copies
+ * (more than async_wait {pending = N > 0} asks: conservative, correct).
+ * Neither gets a memory attribute: they write shared memory. */
+static void async_copy(TcGpuEnv *e, LLVMValueRef dst, LLVMValueRef src, unsigned bytes)
+{
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(e->ctx);
+    LLVMValueRef args[4] = {dst, src, LLVMConstInt(i32, bytes, 0), LLVMConstInt(i32, 0, 0)};
+    tc_gpu_call(e, "llvm.musa.memcpy.g2s", LLVMVoidTypeInContext(e->ctx), args, 4);
+    add_attr(e, LLVMGetNamedFunction(e->mod, "llvm.musa.memcpy.g2s"), "nounwind", 0);
+}
+
+static void async_wait(TcGpuEnv *e, uint32_t pending)
+{
+    (void)pending;
+    tc_gpu_call(e, "llvm.musa.memcpy.g2s.wait", LLVMVoidTypeInContext(e->ctx), NULL, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(e->mod, "llvm.musa.memcpy.g2s.wait");
+    add_attr(e, fn, "nounwind", 0);
+    add_attr(e, fn, "convergent", 0);
+}
+
 static LLVMValueRef smem_base(TcGpuEnv *e)
 {
     LLVMValueRef g = LLVMGetNamedGlobal(e->mod, "tilec_smem");
@@ -155,6 +180,8 @@ const TcGpuTargetInfo tc_gpu_target_musa = {
     .sreg = sreg,
     .barrier = barrier,
     .shfl_xor = shfl_xor,
+    .async_copy = async_copy,
+    .async_wait = async_wait,
     .smem_base = smem_base,
     .math = math,
     .finish_kernel = finish_kernel,

@@ -9,6 +9,9 @@
  * Kernels are marked through !nvvm.annotations ("kernel", "maxntidx"),
  * which LLVM 19's NVPTX back end reads (it prints `.entry` and `.maxntid`).
  *
+ * Asynchronous copies are cp.async (sm_80+): llvm.nvvm.cp.async.{ca,cg}.
+ * shared.global.{4,8,16}, commit.group and wait.group N.
+ *
  * f32 exp/exp2/log/log2 use the PTX approximations ex2.approx.f32 and
  * lg2.approx.f32 (as CUDA's fast-math __expf/__logf and Triton do):
  * exp(x) = ex2(x * log2 e), log(x) = lg2(x) * ln 2. f64 exp and log have no
@@ -89,6 +92,36 @@ static void mma_16816(TcGpuEnv *e, bool bf16, LLVMValueRef *a, LLVMValueRef *b, 
     for (int i = 0; i < 4; i++) d[i] = LLVMBuildExtractValue(e->b, r, (unsigned)i, "");
 }
 
+/* A call of non-overloaded NVVM intrinsic `name` (its declaration carries
+ * LLVM's attributes for it). */
+static LLVMValueRef nvvm_call(TcGpuEnv *e, const char *name, LLVMValueRef *args, unsigned n)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    TC_ASSERT(id != 0);
+    LLVMTypeRef fty = LLVMIntrinsicGetType(e->ctx, id, NULL, 0);
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(e->mod, id, NULL, 0);
+    return LLVMBuildCall2(e->b, fty, fn, args, n, "");
+}
+
+/* cp.async.{ca,cg}.shared.global [dst], [src], bytes: .cg (L2 only, the
+ * tile is used once per block) for 16 bytes, .ca for 4 and 8 (.cg takes
+ * only 16). */
+static void async_copy(TcGpuEnv *e, LLVMValueRef dst, LLVMValueRef src, unsigned bytes)
+{
+    char name[64];
+    snprintf(name, sizeof name, "llvm.nvvm.cp.async.%s.shared.global.%u", bytes == 16 ? "cg" : "ca", bytes);
+    LLVMValueRef args[2] = {dst, src};
+    nvvm_call(e, name, args, 2);
+}
+
+static void async_commit(TcGpuEnv *e) { nvvm_call(e, "llvm.nvvm.cp.async.commit.group", NULL, 0); }
+
+static void async_wait(TcGpuEnv *e, uint32_t pending)
+{
+    LLVMValueRef n = LLVMConstInt(LLVMInt32TypeInContext(e->ctx), pending, 0);
+    nvvm_call(e, "llvm.nvvm.cp.async.wait.group", &n, 1);
+}
+
 static LLVMValueRef smem_base(TcGpuEnv *e)
 {
     LLVMValueRef g = LLVMGetNamedGlobal(e->mod, "tilec_smem");
@@ -164,6 +197,9 @@ const TcGpuTargetInfo tc_gpu_target_nvptx = {
     .shfl_idx = shfl_idx,
     .ldmatrix = ldmatrix,
     .mma_16816 = mma_16816,
+    .async_copy = async_copy,
+    .async_commit = async_commit,
+    .async_wait = async_wait,
     .smem_base = smem_base,
     .math = math,
     .finish_kernel = finish_kernel,

@@ -7,13 +7,18 @@
  * tilec_sim_thread the kernel receives as its last parameter (its layout is
  * fixed in include/tilec_runtime.h); barrier and shfl_xor are calls through
  * the function pointers it holds, so generated code needs no symbols from
- * the runtime. Address spaces are all 0; math is the host's (LLVM
+ * the runtime; so are asynchronous copies (async_copy, async_commit,
+ * async_wait: queued per thread, landing at their wait) and, with
+ * TcGpuOptions.racecheck, the race checker's smem_access. Address spaces are all 0; math is the host's (LLVM
  * intrinsics, as on the CPU target).
  */
 #include "gpu_target.h"
 
 /* Field offsets of tilec_sim_thread. */
-enum { OFF_TID = 0, OFF_NTID = 4, OFF_CTAID = 8, OFF_NCTAID = 20, OFF_SMEM = 32, OFF_BARRIER = 40, OFF_SHFL = 48 };
+enum {
+    OFF_TID = 0, OFF_NTID = 4, OFF_CTAID = 8, OFF_NCTAID = 20, OFF_SMEM = 32, OFF_BARRIER = 40, OFF_SHFL = 48,
+    OFF_ASYNC_COPY = 64, OFF_ASYNC_COMMIT = 72, OFF_ASYNC_WAIT = 80, OFF_SMEM_ACCESS = 88,
+};
 
 static LLVMValueRef field(TcGpuEnv *e, unsigned off, LLVMTypeRef t)
 {
@@ -75,6 +80,44 @@ static LLVMValueRef shfl_idx(TcGpuEnv *e, LLVMValueRef v, LLVMValueRef src)
     return LLVMBuildCall2(e->b, fty, fp, args, 3, "");
 }
 
+/* A call through the function pointer at `off` of the tilec_sim_thread:
+ * void fn(tilec_sim_thread *self, args...). */
+static void call_field(TcGpuEnv *e, unsigned off, LLVMValueRef *args, unsigned n)
+{
+    LLVMTypeRef ptr = LLVMPointerTypeInContext(e->ctx, 0);
+    LLVMValueRef fp = field(e, off, ptr);
+    LLVMTypeRef pts[5] = {ptr};
+    LLVMValueRef all[5] = {e->sim_thread};
+    for (unsigned i = 0; i < n; i++) {
+        pts[1 + i] = LLVMTypeOf(args[i]);
+        all[1 + i] = args[i];
+    }
+    LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(e->ctx), pts, n + 1, 0);
+    LLVMBuildCall2(e->b, fty, fp, all, n + 1, "");
+}
+
+/* Copies are queued by the runtime and land at the wait that leaves their
+ * group complete (runtime/backend_sim.c). */
+static void async_copy(TcGpuEnv *e, LLVMValueRef dst, LLVMValueRef src, unsigned bytes)
+{
+    LLVMValueRef args[3] = {dst, src, LLVMConstInt(LLVMInt32TypeInContext(e->ctx), bytes, 0)};
+    call_field(e, OFF_ASYNC_COPY, args, 3);
+}
+
+static void async_commit(TcGpuEnv *e) { call_field(e, OFF_ASYNC_COMMIT, NULL, 0); }
+
+static void async_wait(TcGpuEnv *e, uint32_t pending)
+{
+    LLVMValueRef n = LLVMConstInt(LLVMInt32TypeInContext(e->ctx), pending, 0);
+    call_field(e, OFF_ASYNC_WAIT, &n, 1);
+}
+
+static void smem_access(TcGpuEnv *e, LLVMValueRef off, LLVMValueRef bytes, bool is_write)
+{
+    LLVMValueRef args[3] = {off, bytes, LLVMConstInt(LLVMInt32TypeInContext(e->ctx), is_write, 0)};
+    call_field(e, OFF_SMEM_ACCESS, args, 3);
+}
+
 static LLVMValueRef smem_base(TcGpuEnv *e) { return field(e, OFF_SMEM, LLVMPointerTypeInContext(e->ctx, 0)); }
 
 static void finish_kernel(TcGpuEnv *e, uint32_t threads)
@@ -93,6 +136,10 @@ const TcGpuTargetInfo tc_gpu_target_sim = {
     .barrier = barrier,
     .shfl_xor = shfl_xor,
     .shfl_idx = shfl_idx,
+    .async_copy = async_copy,
+    .async_commit = async_commit,
+    .async_wait = async_wait,
+    .smem_access = smem_access,
     .smem_base = smem_base,
     .math = NULL,
     .finish_kernel = finish_kernel,

@@ -229,7 +229,8 @@ tilec_status tilec_module_load_gpu(tilec_runtime *rt, const void *image, size_t 
  * One GPU thread as kernels compiled for the sim target see it. Generated
  * code reads these fields directly, so the layout is part of the ABI:
  * offsets 0 tid, 4 ntid, 8 ctaid[3], 20 nctaid[3], 32 smem, 40 barrier,
- * 48 shfl_xor, 56 block.
+ * 48 shfl_xor, 56 block, 64 async_copy, 72 async_commit, 80 async_wait,
+ * 88 smem_access (size 96). Fields are only ever appended.
  */
 typedef struct tilec_sim_thread {
     int32_t tid;        /* thread index in the block, 0 .. ntid-1 */
@@ -242,6 +243,23 @@ typedef struct tilec_sim_thread {
     /* every lane of the warp calls it; returns the value of lane (lane ^ lane_mask) */
     uint32_t (*shfl_xor)(struct tilec_sim_thread *self, uint32_t value, int32_t lane_mask);
     void *block;        /* the simulator's state for this block */
+    /* Asynchronous global -> shared copy of `bytes` bytes, queued for this
+     * thread in the group the next async_commit closes; it lands (the bytes
+     * are read from src and written to dst) when an async_wait leaves its
+     * group complete, not before, so a kernel that reads the data without
+     * waiting reads stale shared memory. */
+    void (*async_copy)(struct tilec_sim_thread *self, void *dst, const void *src, int32_t bytes);
+    /* Closes the group of this thread's copies issued since the last commit. */
+    void (*async_commit)(struct tilec_sim_thread *self);
+    /* Lands the oldest committed groups of this thread until at most
+     * `pending` are in flight. Copies not waited for are dropped when the
+     * thread ends. */
+    void (*async_wait)(struct tilec_sim_thread *self, int32_t pending);
+    /* Race checker: called by kernels compiled with racecheck before each
+     * shared-memory access of `bytes` bytes at byte offset `offset` of smem
+     * (is_write: 1 for a write). A conflict with another thread since the
+     * last barrier fails the launch (TILEC_ERR_BACKEND, naming both threads). */
+    void (*smem_access)(struct tilec_sim_thread *self, uint32_t offset, uint32_t bytes, int32_t is_write);
 } tilec_sim_thread;
 
 /* The entry of a sim kernel: params as for a GPU kernel (tilec_gpu_kernel_desc

@@ -100,7 +100,11 @@ _Static_assert(offsetof(tilec_sim_thread, smem) == 32, "tilec_sim_thread ABI: sm
 _Static_assert(offsetof(tilec_sim_thread, barrier) == 40, "tilec_sim_thread ABI: barrier");
 _Static_assert(offsetof(tilec_sim_thread, shfl_xor) == 48, "tilec_sim_thread ABI: shfl_xor");
 _Static_assert(offsetof(tilec_sim_thread, block) == 56, "tilec_sim_thread ABI: block");
-_Static_assert(sizeof(tilec_sim_thread) == 64, "tilec_sim_thread ABI: size");
+_Static_assert(offsetof(tilec_sim_thread, async_copy) == 64, "tilec_sim_thread ABI: async_copy");
+_Static_assert(offsetof(tilec_sim_thread, async_commit) == 72, "tilec_sim_thread ABI: async_commit");
+_Static_assert(offsetof(tilec_sim_thread, async_wait) == 80, "tilec_sim_thread ABI: async_wait");
+_Static_assert(offsetof(tilec_sim_thread, smem_access) == 88, "tilec_sim_thread ABI: smem_access");
+_Static_assert(sizeof(tilec_sim_thread) == 96, "tilec_sim_thread ABI: size");
 _Static_assert(sizeof(uintptr_t) == sizeof(uint64_t), "a fiber's pointer travels as two 32-bit halves");
 
 #define SIM_STACK_BYTES ((size_t)512 * 1024) /* per fiber, plus a guard page */
@@ -126,12 +130,35 @@ typedef struct sim_job {
     size_t smem;           /* bytes of shared memory per block */
 } sim_job;
 
+/* One queued asynchronous copy. */
+typedef struct sim_pending_copy {
+    void *dst;
+    const void *src;
+    uint32_t bytes;
+    uint32_t group;        /* the commit group it belongs to */
+} sim_pending_copy;
+
+/* The race checker's record of one byte of shared memory. Epochs count the
+ * block's completed barriers from 1 (0: never). */
+typedef struct sim_race_cell {
+    uint32_t wepoch;       /* epoch of the last write */
+    uint32_t repoch;       /* epoch of reader1 / reader2 */
+    int16_t writer;        /* thread of the last write */
+    int16_t reader1;       /* a thread that read it in repoch */
+    int16_t reader2;       /* another one, or -1 */
+    int16_t unused;
+} sim_race_cell;
+
 typedef struct sim_fiber {
     tilec_sim_thread t;    /* first: the kernel's self pointer is the fiber's address */
     sim_worker *w;
     int32_t index;         /* the thread this fiber runs: fibers[index] */
     int32_t state;         /* FIBER_* */
     uint32_t shfl_calls;   /* shfl_xor calls of the current thread */
+    sim_pending_copy *copies;      /* queued asynchronous copies: [copy_head, ncopies) are in flight */
+    uint32_t ncopies, copy_head, copy_cap;
+    uint32_t committed;    /* groups committed by the current thread */
+    uint32_t landed;       /* groups landed */
     bool live;             /* uc is parked in fiber_main's loop; else makecontext before running */
     ucontext_t uc;
     void *map;             /* guard page, then the stack */
@@ -161,6 +188,15 @@ struct sim_worker {
     int32_t ndone;         /* threads that finished */
     int32_t bar_arrived;   /* threads waiting at the barrier */
     int32_t qhead, qlen;
+    int32_t c[3];          /* the block's index */
+    /* The race checker (kernels compiled with racecheck announce themselves
+     * with a zero-byte smem_access at entry). */
+    bool race_on;          /* tracking this block */
+    bool race_failed;      /* a conflict was found: race_msg says which */
+    uint32_t race_epoch;   /* completed barriers + 1 */
+    sim_race_cell *race;   /* one per byte of shared memory */
+    size_t race_cap;       /* cells allocated */
+    char race_msg[SIM_MSG_CAP];
 };
 
 struct sim_state {
@@ -241,6 +277,7 @@ static tilec_status fiber_restart(sim_fiber *f, char *msg, size_t msgcap)
 static void fiber_free(sim_fiber *f)
 {
     if (f == NULL) return;
+    free(f->copies);
     if (f->map != NULL) munmap(f->map, f->map_bytes);
     free(f);
 }
@@ -294,6 +331,7 @@ static void sim_barrier(tilec_sim_thread *self)
         return;
     }
     w->bar_arrived = 0;
+    w->race_epoch++;
     for (int32_t i = 0; i < ntid; i++) {
         sim_fiber *g = w->fibers[i];
         if (g->state != FIBER_BARRIER) continue;
@@ -324,6 +362,145 @@ static uint32_t sim_shfl_xor(tilec_sim_thread *self, uint32_t value, int32_t lan
     }
     uint32_t src = (uint32_t)lane ^ (uint32_t)lane_mask;
     return src < (uint32_t)ws ? vals[src] : value;
+}
+
+/* ------------------------------------------------------- race checker */
+
+static const char *const race_kind[] = {"read-after-write", "write-after-read", "write-after-write"};
+
+/* Records the first conflict of the block. */
+static void race_report(sim_worker *w, int kind, int32_t tid, int32_t other, size_t offset)
+{
+    if (w->race_failed) return;
+    w->race_failed = true;
+    static const char *const what[] = {"reads what thread %d wrote", "writes what thread %d read",
+                                       "writes what thread %d wrote"};
+    char tail[96];
+    snprintf(tail, sizeof tail, what[kind], (int)other);
+    snprintf(w->race_msg, sizeof w->race_msg,
+             "sim race check: block (%d,%d,%d): %s race on shared memory at byte offset %zu: thread %d %s with "
+             "no barrier between",
+             (int)w->c[0], (int)w->c[1], (int)w->c[2], race_kind[kind], offset, (int)tid, tail);
+}
+
+/* Thread tid accesses [offset, offset + bytes) of the block's shared memory. */
+static void race_check(sim_worker *w, int32_t tid, size_t offset, size_t bytes, bool is_write)
+{
+    if (!w->race_on || w->race_failed) return;
+    size_t total = w->job->smem;
+    if (offset > total || bytes > total - offset) {
+        w->race_failed = true;
+        snprintf(w->race_msg, sizeof w->race_msg,
+                 "sim race check: block (%d,%d,%d): thread %d accesses bytes [%zu, %zu) of shared memory, outside the "
+                 "block's %zu bytes", (int)w->c[0], (int)w->c[1], (int)w->c[2], (int)tid, offset, offset + bytes, total);
+        return;
+    }
+    uint32_t e = w->race_epoch;
+    for (size_t b = offset; b < offset + bytes; b++) {
+        sim_race_cell *c = &w->race[b];
+        if (is_write) {
+            if (c->wepoch == e && c->writer != tid) {
+                race_report(w, 2, tid, c->writer, b);
+                return;
+            }
+            if (c->repoch == e && (c->reader1 != tid || c->reader2 >= 0)) {
+                race_report(w, 1, tid, c->reader1 != tid ? c->reader1 : c->reader2, b);
+                return;
+            }
+            c->wepoch = e;
+            c->writer = (int16_t)tid;
+        } else {
+            if (c->wepoch == e && c->writer != tid) {
+                race_report(w, 0, tid, c->writer, b);
+                return;
+            }
+            if (c->repoch != e) {
+                c->repoch = e;
+                c->reader1 = (int16_t)tid;
+                c->reader2 = -1;
+            } else if (c->reader1 != tid && c->reader2 < 0) {
+                c->reader2 = (int16_t)tid;
+            }
+        }
+    }
+}
+
+/* A zero-byte access announces a kernel compiled with the race checker:
+ * the first one in a block starts tracking it. */
+static void sim_smem_access(tilec_sim_thread *self, uint32_t offset, uint32_t bytes, int32_t is_write)
+{
+    sim_fiber *f = (sim_fiber *)self;
+    sim_worker *w = f->w;
+    if (bytes == 0) {
+        if (w->race_on || w->race_failed) return;
+        size_t n = w->job->smem;
+        if (w->race_cap < n) {
+            sim_race_cell *cells = malloc(n * sizeof *cells);
+            if (cells == NULL) {
+                w->race_failed = true;
+                snprintf(w->race_msg, sizeof w->race_msg, "sim race check: out of memory tracking %zu bytes of shared "
+                         "memory", n);
+                return;
+            }
+            free(w->race);
+            w->race = cells;
+            w->race_cap = n;
+        }
+        memset(w->race, 0, n * sizeof *w->race);
+        w->race_on = true;
+        w->race_epoch = 1;
+        return;
+    }
+    race_check(w, f->index, offset, bytes, is_write != 0);
+}
+
+/* -------------------------------------------------- asynchronous copies */
+
+static void sim_async_copy(tilec_sim_thread *self, void *dst, const void *src, int32_t bytes)
+{
+    sim_fiber *f = (sim_fiber *)self;
+    if (f->ncopies == f->copy_cap) {
+        if (f->copy_head > 0) { /* drop the landed ones */
+            memmove(f->copies, f->copies + f->copy_head, (f->ncopies - f->copy_head) * sizeof *f->copies);
+            f->ncopies -= f->copy_head;
+            f->copy_head = 0;
+        }
+        if (f->ncopies == f->copy_cap) {
+            uint32_t cap = f->copy_cap ? 2 * f->copy_cap : 64;
+            sim_pending_copy *c = realloc(f->copies, cap * sizeof *c);
+            if (c == NULL) { /* no room to queue it: copy now (still correct data) */
+                race_check(f->w, f->index, (size_t)((char *)dst - (char *)f->t.smem), (size_t)bytes, true);
+                memcpy(dst, src, (size_t)bytes);
+                return;
+            }
+            f->copies = c;
+            f->copy_cap = cap;
+        }
+    }
+    f->copies[f->ncopies++] = (sim_pending_copy){dst, src, (uint32_t)bytes, f->committed};
+}
+
+static void sim_async_commit(tilec_sim_thread *self)
+{
+    sim_fiber *f = (sim_fiber *)self;
+    f->committed++;
+}
+
+/* Lands whole groups, oldest first, until at most `pending` committed
+ * groups are in flight; copies of the open group stay queued. */
+static void sim_async_wait(tilec_sim_thread *self, int32_t pending)
+{
+    sim_fiber *f = (sim_fiber *)self;
+    if (pending < 0) pending = 0;
+    while (f->committed - f->landed > (uint32_t)pending) {
+        while (f->copy_head < f->ncopies && f->copies[f->copy_head].group == f->landed) {
+            const sim_pending_copy *c = &f->copies[f->copy_head++];
+            race_check(f->w, f->index, (size_t)((char *)c->dst - (char *)f->t.smem), c->bytes, true);
+            memcpy(c->dst, c->src, c->bytes);
+        }
+        f->landed++;
+    }
+    if (f->copy_head == f->ncopies) f->copy_head = f->ncopies = 0;
 }
 
 /* No thread can run but not all finished: says why, and marks the
@@ -366,6 +543,11 @@ static tilec_status run_block(sim_worker *w, const sim_job *j, int64_t index, ch
     int32_t c[3] = {(int32_t)(index % j->grid[0]), (int32_t)(r % j->grid[1]), (int32_t)(r / j->grid[1])};
     if (j->smem > 0) memset(w->smem, SIM_SMEM_FILL, j->smem);
     w->job = j;
+    w->c[0] = c[0];
+    w->c[1] = c[1];
+    w->c[2] = c[2];
+    w->race_on = w->race_failed = false;
+    w->race_epoch = 1;
     w->ndone = 0;
     w->bar_arrived = 0;
     w->qhead = w->qlen = 0;
@@ -382,9 +564,14 @@ static tilec_status run_block(sim_worker *w, const sim_job *j, int64_t index, ch
             .barrier = sim_barrier,
             .shfl_xor = sim_shfl_xor,
             .block = w,
+            .async_copy = sim_async_copy,
+            .async_commit = sim_async_commit,
+            .async_wait = sim_async_wait,
+            .smem_access = sim_smem_access,
         };
         f->state = FIBER_RUNNABLE;
         f->shfl_calls = 0;
+        f->ncopies = f->copy_head = f->committed = f->landed = 0;
         if (!f->live) {
             tilec_status st = fiber_restart(f, msg, msgcap);
             if (st != TILEC_OK) return st;
@@ -405,7 +592,12 @@ static tilec_status run_block(sim_worker *w, const sim_job *j, int64_t index, ch
             return TILEC_ERR_BACKEND;
         }
     }
-    return w->ndone == j->ntid ? TILEC_OK : deadlock(w, c, msg, msgcap);
+    if (w->ndone != j->ntid) return deadlock(w, c, msg, msgcap);
+    if (w->race_failed) {
+        snprintf(msg, msgcap, "%s", w->race_msg);
+        return TILEC_ERR_BACKEND;
+    }
+    return TILEC_OK;
 }
 
 /* Grows w's fibers, queue, shuffle buffers and shared memory for j. */
@@ -465,6 +657,7 @@ static void worker_free(sim_worker *w)
     free(w->shfl_arrived);
     free(w->shfl_vals);
     free(w->smem);
+    free(w->race);
 }
 
 /* -------------------------------------------------------------- the pool */

@@ -4,9 +4,15 @@
  * interpreter, time it, and write its outputs as .npy files.
  *
  *   tilec run FILE [--kernel K] --size M=1000,N=999 [-D NAME=VALUE]...
- *             [--arg NAME=VALUE]... [--target=cpu] [--check] [--seed S]
- *             [--bench] [--iters N] [--threads N] [--in NAME=F.npy]...
- *             [--out NAME=F.npy]... [-O0..-O3] [--fast-dot]
+ *             [--arg NAME=VALUE]... [--target=cpu|sim [--arch=P]] [--check]
+ *             [--seed S] [--bench] [--iters N] [--threads N]
+ *             [--in NAME=F.npy]... [--out NAME=F.npy]... [-O0..-O3]
+ *             [--fast-dot] [-x tile|tile-ir] [--passes=LIST] [--sim-racecheck]
+ *
+ * Tile IR input (-x tile-ir, or a .tir file) runs as parsed: on the sim, a
+ * kernel that is already distributed or Memory IR (its tiles have layouts)
+ * gets no passes, other Tile IR the GPU passes; --passes overrides either.
+ * --check interprets the parsed kernel.
  *
  * Inputs are uniform in [-1, 1) (integers in [-8, 8], bools random) from a
  * fixed seed; outputs start filled with NaN (integers: 0x5A bytes), so a
@@ -42,6 +48,8 @@ typedef struct RunOpts {
     TcGpuOptions gpu;       /* gpu.profile != NULL: run on the sim target */
     TcIrModule *gpu_module; /* the kernel after the GPU passes (sim) */
     TcDiagFormat diag;
+    bool input_is_ir, lang_given;
+    const char *passes;     /* --passes, or NULL */
 } RunOpts;
 
 /* One tensor argument with its host memory. */
@@ -78,6 +86,12 @@ static void usage_run(FILE *f)
           "  --in NAME=FILE.npy      read tensor NAME from a NumPy file (its shape binds sizes)\n"
           "  --out NAME=FILE.npy     write tensor NAME after the run\n"
           "  -O0 .. -O3, --fast-dot  code generation options, as for tilec\n"
+          "  -x tile|tile-ir         input language (default: tile-ir for .tir files); Tile IR that\n"
+          "                          already has layouts runs on the sim as it is\n"
+          "  --passes=LIST           the passes run before code generation (default: the target's)\n"
+          "  --sim-racecheck         with --target=sim: check every shared-memory access for races\n"
+          "                          between threads not separated by a barrier; the first one fails\n"
+          "                          the run\n"
           "  --diagnostics=json      machine-readable diagnostics\n",
           f);
 }
@@ -161,6 +175,19 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
             o->cpu.opt_level = o->gpu.opt_level = arg[2] - '0';
         } else if (strcmp(arg, "--fast-dot") == 0) {
             o->cpu.fast_dot = true;
+        } else if (strcmp(arg, "--sim-racecheck") == 0) {
+            o->gpu.racecheck = true;
+        } else if ((v = tc_opt_value(argc, argv, &i, "--passes"))) {
+            o->passes = v;
+        } else if (strncmp(arg, "-x", 2) == 0) {
+            const char *lang = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!lang || (strcmp(lang, "tile") != 0 && strcmp(lang, "tile-ir") != 0)) {
+                tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: -x needs 'tile' or 'tile-ir'%s%s%s", lang ? ", found '" : "",
+                         lang ? lang : "", lang ? "'" : "");
+                return false;
+            }
+            o->input_is_ir = strcmp(lang, "tile-ir") == 0;
+            o->lang_given = true;
         } else if (strcmp(arg, "--diagnostics=json") == 0 || strcmp(arg, "--diagnostics=text") == 0) {
         } else if (arg[0] == '-' && arg[1]) {
             tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: unknown option '%s'; see tilec run --help", arg);
@@ -174,6 +201,14 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
     }
     if (!o->input) {
         tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: no input file; see tilec run --help");
+        return false;
+    }
+    if (!o->lang_given) {
+        size_t n = strlen(o->input);
+        o->input_is_ir = n > 4 && strcmp(o->input + n - 4, ".tir") == 0;
+    }
+    if (o->gpu.racecheck && !o->gpu.profile) {
+        tc_error(de, TC_E_OPTION, (TcSpan){0}, "tilec run: --sim-racecheck needs --target=sim");
         return false;
     }
     if (arch) {
@@ -615,6 +650,42 @@ out:
     return status;
 }
 
+/* The kernel to run (--kernel, or the only one); m is left holding just it. */
+static TcIrFunc *pick_kernel(const RunOpts *o, TcIrModule *m, TcDiagEngine *de)
+{
+    if (!o->kernel && m->funcs.len != 1) {
+        TcDiag *d = tc_error(de, TC_E_OPTION, (TcSpan){0}, "'%s' has %u kernels; choose one with --kernel", o->input,
+                             m->funcs.len);
+        for (uint32_t i = 0; i < m->funcs.len; i++) tc_diag_note(de, d, m->funcs.data[i]->loc, "kernel '%s'", m->funcs.data[i]->name);
+        return NULL;
+    }
+    TcIrFunc *f = o->kernel ? tc_ir_module_find(m, o->kernel) : m->funcs.data[0];
+    if (!f) {
+        tc_error(de, TC_E_OPTION, (TcSpan){0}, "'%s' has no kernel named '%s'", o->input, o->kernel);
+        return NULL;
+    }
+    m->funcs.data[0] = f;
+    m->funcs.len = 1;
+    return f;
+}
+
+/* Whether the first tile value in b (any depth) has a layout (distributed
+ * or Memory IR): -1 when b has no tile values. */
+static int block_has_layouts(const TcIrBlock *b)
+{
+    for (const TcIrOp *op = b->first; op; op = op->next) {
+        for (uint32_t i = 0; i < op->nresults; i++)
+            if (op->results[i]->type->kind == TC_TY_TILE) return op->results[i]->type->layout != NULL;
+        for (uint32_t r = 0; r < op->nregions; r++) {
+            int k = block_has_layouts(op->regions[r]);
+            if (k >= 0) return k;
+        }
+    }
+    return -1;
+}
+
+static bool has_layouts(const TcIrFunc *f) { return block_has_layouts(f->body) > 0; }
+
 int tc_run_main(int argc, char **argv)
 {
     TcArena arena;
@@ -639,36 +710,47 @@ int tc_run_main(int argc, char **argv)
     }
     uint32_t fid = tc_diag_add_file(&de, src);
     m = tc_ir_module_new(&arena);
+    TcIrFunc *f = NULL;
+    TcPipeline pipe;
+    TcPassOptions po = {0};
+    if (o.input_is_ir) {
+        if (!tc_ir_parse(m, &de, fid) || !tc_ir_verify_module(m, &de, NULL) || !(f = pick_kernel(&o, m, &de)))
+            goto done;
+        if (o.gpu.profile) {
+            /* the sim runs the kernel after the passes; --check interprets it as parsed */
+            TcIrModule *g = tc_ir_module_new(&arena);
+            o.gpu_module = g;
+            TcIrFunc *gf;
+            if (!tc_ir_parse(g, &de, fid) || !(gf = pick_kernel(&o, g, &de))) goto done;
+            const char *spec = o.passes ? o.passes : has_layouts(gf) ? "" : TC_GPU_PIPELINE;
+            TcPassOptions gpo = {.profile = o.gpu.profile, .verify_each = true};
+            if (!tc_pipeline_parse(spec, &arena, &de, &pipe) || !tc_pipeline_run(&pipe, g, &de, &gpo, NULL, NULL))
+                goto done;
+        } else if (!tc_pipeline_parse(o.passes ? o.passes : TC_DEFAULT_PIPELINE, &arena, &de, &pipe) ||
+                   !tc_pipeline_run(&pipe, m, &de, &po, NULL, NULL)) {
+            goto done;
+        }
+        status = run_kernel(&o, m, f, &arena, &de);
+        goto done;
+    }
     TcAstNode *file = tc_parse_file(&arena, &m->strs, &de, fid);
     if (de.nerrors) goto done;
     TcSemaOptions so = {o.defines.data, o.defines.len, o.kernel};
     if (!tc_sema_lower(file, m, &de, &so)) goto done;
-    if (!o.kernel && m->funcs.len != 1) {
-        TcDiag *d = tc_error(&de, TC_E_OPTION, (TcSpan){0}, "'%s' has %u kernels; choose one with --kernel", o.input,
-                             m->funcs.len);
-        for (uint32_t i = 0; i < m->funcs.len; i++) tc_diag_note(&de, d, m->funcs.data[i]->loc, "kernel '%s'", m->funcs.data[i]->name);
-        goto done;
-    }
-    TcIrFunc *f = o.kernel ? tc_ir_module_find(m, o.kernel) : m->funcs.data[0];
-    m->funcs.data[0] = f;
-    m->funcs.len = 1;
-    TcPipeline pipe;
-    TcPassOptions po = {0};
-    if (!tc_pipeline_parse(TC_DEFAULT_PIPELINE, &arena, &de, &pipe) ||
+    if (!(f = pick_kernel(&o, m, &de))) goto done;
+    if (!tc_pipeline_parse(o.passes && !o.gpu.profile ? o.passes : TC_DEFAULT_PIPELINE, &arena, &de, &pipe) ||
         !tc_pipeline_run(&pipe, m, &de, &po, NULL, NULL))
         goto done;
     if (o.gpu.profile) {
         /* the sim runs the kernel after the GPU passes; --check interprets it before them */
         TcIrModule *g = tc_ir_module_new(&arena);
+        o.gpu_module = g;
         TcSemaOptions so2 = {o.defines.data, o.defines.len, f->name};
         TcPassOptions gpo = {.profile = o.gpu.profile};
         if (!tc_sema_lower(file, g, &de, &so2) ||
-            !tc_pipeline_parse(TC_DEFAULT_PIPELINE "," TC_GPU_PIPELINE, &arena, &de, &pipe) ||
-            !tc_pipeline_run(&pipe, g, &de, &gpo, NULL, NULL)) {
-            tc_ir_module_free(g);
+            !tc_pipeline_parse(o.passes ? o.passes : TC_DEFAULT_PIPELINE "," TC_GPU_PIPELINE, &arena, &de, &pipe) ||
+            !tc_pipeline_run(&pipe, g, &de, &gpo, NULL, NULL))
             goto done;
-        }
-        o.gpu_module = g;
     }
     status = run_kernel(&o, m, f, &arena, &de);
 done:

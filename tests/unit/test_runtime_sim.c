@@ -5,8 +5,9 @@
  * texts. They check shared memory and barriers, warp shuffles at warp sizes
  * 32 and 128 (512 fibers per block), divergence reported as a deadlock
  * rather than a hang, multi-block grids on one and several worker threads,
- * the GPU parameter ABI as a sim kernel receives it, and the API around the
- * backend (loading, device info, device memory, errors).
+ * the GPU parameter ABI as a sim kernel receives it, the race checker
+ * (smem_access) and asynchronous copies (landing at their wait), and the
+ * API around the backend (loading, device info, device memory, errors).
  *
  * Kernels run on fibers, so they must never call a cmocka assertion (its
  * longjmp would cross contexts): they report through file-scope atomics
@@ -168,6 +169,198 @@ static void smem_starts_as_garbage(void **state)
     }
     tilec_module_destroy(m1);
     tilec_module_destroy(m2);
+    tilec_runtime_destroy(rt);
+}
+
+/* ------------------------------------------------------ race checker */
+
+/* Race-checked kernels announce themselves with a zero-byte access, then
+ * report each shared-memory access before making it (as code generated with
+ * TcGpuOptions.racecheck does). RACE_MODE selects the access pattern. */
+static atomic_int race_mode;
+
+static void rc_write(tilec_sim_thread *t, int32_t i, int32_t v)
+{
+    t->smem_access(t, (uint32_t)i * 4, 4, 1);
+    ((int32_t *)t->smem)[i] = v;
+}
+
+static int32_t rc_read(tilec_sim_thread *t, int32_t i)
+{
+    t->smem_access(t, (uint32_t)i * 4, 4, 0);
+    return ((int32_t *)t->smem)[i];
+}
+
+static void racecheck_fn(void *const *p, tilec_sim_thread *t)
+{
+    int32_t *out = PDATA(p, 0, int32_t);
+    int32_t nt = t->ntid, me = t->tid, mode = atomic_load(&race_mode), v = 0;
+    t->smem_access(t, 0, 0, 0);
+    switch (mode) {
+    case 0: /* write, barrier, read the neighbour's: clean */
+        rc_write(t, me, me);
+        t->barrier(t);
+        v = rc_read(t, (me + 1) % nt);
+        break;
+    case 1: /* no barrier: thread 0 reads word 1 first, thread 1 then writes it */
+        rc_write(t, me, me);
+        v = rc_read(t, (me + 1) % nt);
+        break;
+    case 2: /* no barrier: thread 1 reads word 0, which thread 0 wrote */
+        rc_write(t, me, me);
+        v = rc_read(t, (me + nt - 1) % nt);
+        break;
+    case 3: /* everyone writes word 0 */
+        rc_write(t, 0, me);
+        break;
+    case 4: /* read, barrier, overwrite, barrier, read again; own words need no barrier */
+        rc_write(t, me, me);
+        v = rc_read(t, me);
+        t->barrier(t);
+        v += rc_read(t, (me + 1) % nt);
+        t->barrier(t);
+        rc_write(t, (me + 1) % nt, -1);
+        t->barrier(t);
+        v += rc_read(t, me);
+        break;
+    default: /* outside the block's shared memory */
+        rc_read(t, nt);
+        break;
+    }
+    out[me] = v;
+}
+
+static const char racecheck_sig[] = "tilec-signature 1\n"
+                                    "kernel racecheck\n"
+                                    "warps 1\n"
+                                    "scratch 0\n"
+                                    "smem 128\n"
+                                    "param out tensor i32 out 1 N\n"
+                                    "size N\n"
+                                    "grid 1\n"
+                                    "axis s:0 c:32 div:i32\n"
+                                    "end\n";
+
+static void race_checker_finds_conflicts(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_sim(1);
+    tilec_kernel *k = NULL;
+    tilec_module *m = load1(rt, racecheck_sig, racecheck_fn, 32, &k);
+    int32_t out[64];
+    static const struct {
+        int mode;
+        tilec_status st;
+        const char *msg;
+    } cases[] = {
+        {0, TILEC_OK, ""},
+        {1, TILEC_ERR_BACKEND, "sim race check: block (0,0,0): write-after-read race on shared memory at byte offset 4: "
+                               "thread 1 writes what thread 0 read with no barrier between"},
+        {2, TILEC_ERR_BACKEND, "sim race check: block (0,0,0): read-after-write race on shared memory at byte offset 0: "
+                               "thread 1 reads what thread 0 wrote with no barrier between"},
+        {3, TILEC_ERR_BACKEND, "sim race check: block (0,0,0): write-after-write race on shared memory at byte offset 0: "
+                               "thread 1 writes what thread 0 wrote with no barrier between"},
+        {4, TILEC_OK, ""},
+        {5, TILEC_ERR_BACKEND, "sim race check: block (0,0,0): thread 0 accesses bytes [128, 132) of shared memory, "
+                               "outside the block's 128 bytes"},
+        {0, TILEC_OK, ""}, /* a failed block leaves nothing behind */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        atomic_store(&race_mode, cases[i].mode);
+        tilec_status st = launch1(k, vec(out, TILEC_I32, 32));
+        if (st != cases[i].st || strstr(tilec_runtime_message(rt), cases[i].msg) == NULL)
+            fail_msg("mode %d: status %s, message '%s'", cases[i].mode, tilec_status_name(st), tilec_runtime_message(rt));
+        if (cases[i].mode == 0)
+            for (int j = 0; j < 32; j++) assert_int_equal(out[j], (j + 1) % 32);
+    }
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+}
+
+/* The same racy pattern without the announcement is not checked. */
+static void racy_silent_fn(void *const *p, tilec_sim_thread *t)
+{
+    int32_t *out = PDATA(p, 0, int32_t);
+    int32_t *sm = t->smem;
+    t->smem_access(t, (uint32_t)t->tid * 4, 4, 1);
+    sm[t->tid] = t->tid;
+    t->smem_access(t, (uint32_t)((t->tid + 1) % t->ntid) * 4, 4, 0);
+    out[t->tid] = sm[(t->tid + 1) % t->ntid];
+}
+
+static void race_checker_needs_the_announcement(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_sim(1);
+    tilec_kernel *k = NULL;
+    tilec_module *m = load1(rt, racecheck_sig, racy_silent_fn, 32, &k);
+    int32_t out[32];
+    assert_int_equal(launch1(k, vec(out, TILEC_I32, 32)), TILEC_OK);
+    tilec_module_destroy(m);
+    tilec_runtime_destroy(rt);
+}
+
+/* ------------------------------------------------- asynchronous copies */
+
+/* Each thread copies x[tid] and x[tid + NT] into shared memory in two
+ * groups and looks at its words before and after each wait. */
+static void async_fn(void *const *p, tilec_sim_thread *t)
+{
+    const int32_t *x = PDATA(p, 0, int32_t);
+    int32_t *out = PDATA(p, 3, int32_t), *sm = t->smem;
+    int32_t nt = t->ntid, me = t->tid;
+    t->smem_access(t, 0, 0, 0); /* race-checked: the landings count as this thread's writes */
+    t->async_copy(t, &sm[me], &x[me], 4);
+    t->async_commit(t);
+    t->async_copy(t, &sm[nt + me], &x[nt + me], 4);
+    t->async_commit(t);
+    t->async_copy(t, &sm[2 * nt + me], &x[me], 4); /* never committed: never lands */
+    out[4 * me + 0] = sm[me];                       /* nothing landed yet: the fill */
+    t->async_wait(t, 1);
+    out[4 * me + 1] = sm[me];                       /* the first group landed */
+    out[4 * me + 2] = sm[nt + me];                  /* the second did not */
+    t->async_wait(t, 0);
+    out[4 * me + 3] = sm[nt + me] + sm[2 * nt + me];
+    t->barrier(t);
+    t->smem_access(t, (uint32_t)(((me + 1) % nt) * 4), 4, 0); /* another thread's landed copy, after a barrier */
+    if (sm[(me + 1) % nt] != x[(me + 1) % nt]) atomic_fetch_add(&kernel_errors, 1);
+}
+
+static const char async_sig[] = "tilec-signature 1\n"
+                                "kernel copies\n"
+                                "warps 1\n"
+                                "scratch 0\n"
+                                "smem 384\n"
+                                "param x tensor i32 in 1 N\n"
+                                "param out tensor i32 out 1 M\n"
+                                "size N\n"
+                                "size M\n"
+                                "grid 1\n"
+                                "axis s:0 c:32 div:i32\n"
+                                "end\n";
+
+static void async_copies_land_at_their_wait(void **state)
+{
+    (void)state;
+    tilec_runtime *rt = make_sim(1);
+    tilec_kernel *k = NULL;
+    tilec_module *m = load1(rt, async_sig, async_fn, 32, &k);
+    int32_t x[64], out[128];
+    for (int i = 0; i < 64; i++) x[i] = 1000 + i;
+    atomic_store(&kernel_errors, 0);
+    tilec_arg args[2] = {vec(x, TILEC_I32, 64), vec(out, TILEC_I32, 128)};
+    for (int rep = 0; rep < 2; rep++) { /* queues start empty in every block */
+        tilec_status st = tilec_kernel_launch(k, args, 2);
+        if (st != TILEC_OK) fail_msg("%s", tilec_runtime_message(rt));
+        for (int i = 0; i < 32; i++) {
+            assert_int_equal(out[4 * i + 0], (int32_t)0xA5A5A5A5);
+            assert_int_equal(out[4 * i + 1], 1000 + i);
+            assert_int_equal(out[4 * i + 2], (int32_t)0xA5A5A5A5);
+            assert_int_equal(out[4 * i + 3], 1032 + i + (int32_t)0xA5A5A5A5);
+        }
+    }
+    assert_int_equal(atomic_load(&kernel_errors), 0);
+    tilec_module_destroy(m);
     tilec_runtime_destroy(rt);
 }
 
@@ -717,6 +910,9 @@ int main(void)
         cmocka_unit_test(barrier_exchanges_through_smem),
         cmocka_unit_test(warp_size_128_runs_512_fibers),
         cmocka_unit_test(smem_starts_as_garbage),
+        cmocka_unit_test(race_checker_finds_conflicts),
+        cmocka_unit_test(race_checker_needs_the_announcement),
+        cmocka_unit_test(async_copies_land_at_their_wait),
         cmocka_unit_test(many_barriers_reduce),
         cmocka_unit_test(shuffle_reduces_warps),
         cmocka_unit_test(shuffles_are_double_buffered),
