@@ -223,8 +223,8 @@ static void racecheck_fn(void *const *p, tilec_sim_thread *t)
         t->barrier(t);
         v += rc_read(t, me);
         break;
-    default: /* outside the block's shared memory */
-        rc_read(t, nt);
+    default: /* outside the block's shared memory: only announced, never dereferenced */
+        t->smem_access(t, (uint32_t)nt * 4, 4, 0);
         break;
     }
     out[me] = v;
