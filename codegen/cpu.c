@@ -1158,20 +1158,19 @@ LLVMTargetMachineRef tc_cpu_target_machine(const TcCpuOptions *opt, TcDiagEngine
     return tm;
 }
 
-/* Whether any tile of f carries a GPU layout (distributed or Memory IR). */
-static bool layouts_in(const TcIrBlock *b)
+static void note_shared_op(TcIrOp *op, void *found)
 {
-    for (const TcIrOp *op = b->first; op; op = op->next) {
-        for (uint32_t i = 0; i < op->nresults; i++)
-            if (op->results[i]->type->kind == TC_TY_TILE && op->results[i]->type->layout) return true;
-        if (op->opc == TC_OP_BARRIER) return true;
-        for (uint32_t r = 0; r < op->nregions; r++)
-            if (layouts_in(op->regions[r])) return true;
-    }
-    return false;
+    if (tc_op_info(op->opc)->flags & (TC_OPF_READS_SHARED | TC_OPF_WRITES_SHARED)) *(bool *)found = true;
 }
 
-static bool has_layouts(const TcIrFunc *f) { return layouts_in(f->body); }
+/* Whether f is distributed or Memory IR: tiles with GPU layouts, or ops on
+ * shared memory (barrier, local_*, async_*), none of which the CPU lowers. */
+static bool is_gpu_level(TcIrFunc *f)
+{
+    bool found = tc_ir_func_has_layouts(f) > 0;
+    if (!found) tc_ir_walk_func(f, note_shared_op, &found);
+    return found;
+}
 
 LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMContextRef ctx, LLVMTargetMachineRef tm,
                                   const char *triple, TcDiagEngine *de, TcArena *a)
@@ -1191,7 +1190,7 @@ LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMCo
     LLVMDisposeMessage(features);
     uint32_t errors = de->nerrors;
     for (uint32_t i = 0; i < m->funcs.len; i++)
-        if (has_layouts(m->funcs.data[i])) {
+        if (is_gpu_level(m->funcs.data[i])) {
             tc_error(de, TC_E_PIPELINE, m->funcs.data[i]->loc,
                      "kernel '%s' is distributed or Memory IR (its tiles have GPU layouts); the CPU target takes "
                      "Tile IR: compile it for a GPU target, or from before the GPU passes",

@@ -1256,14 +1256,12 @@ static bool check_level(G *g, TcIrFunc *f)
                  "passes '%s'", f->name, TC_GPU_PIPELINE);
         return false;
     }
-    for (TcIrOp *op = f->body->first; op; op = op->next)
-        for (uint32_t i = 0; i < op->nresults; i++)
-            if (op->results[i]->type->kind == TC_TY_TILE && !op->results[i]->type->layout) {
-                tc_error(g->de, TC_E_PIPELINE, f->loc,
-                         "kernel '%s' has tiles without layouts: GPU code generation needs the passes '%s'", f->name,
-                         TC_GPU_PIPELINE);
-                return false;
-            }
+    if (tc_ir_func_has_layouts(f) == 0) {
+        tc_error(g->de, TC_E_PIPELINE, f->loc,
+                 "kernel '%s' has tiles without layouts: GPU code generation needs the passes '%s'", f->name,
+                 TC_GPU_PIPELINE);
+        return false;
+    }
     return true;
 }
 

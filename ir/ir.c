@@ -442,6 +442,21 @@ void tc_ir_walk_func(TcIrFunc *f, void (*fn)(TcIrOp *, void *), void *ctx)
     tc_ir_walk_block(f->body, fn, ctx);
 }
 
+static int block_has_layouts(const TcIrBlock *b)
+{
+    for (const TcIrOp *op = b->first; op; op = op->next) {
+        for (uint32_t i = 0; i < op->nresults; i++)
+            if (op->results[i]->type->kind == TC_TY_TILE) return op->results[i]->type->layout != NULL;
+        for (uint32_t r = 0; r < op->nregions; r++) {
+            int k = block_has_layouts(op->regions[r]);
+            if (k >= 0) return k;
+        }
+    }
+    return -1;
+}
+
+int tc_ir_func_has_layouts(const TcIrFunc *f) { return block_has_layouts(f->body); }
+
 /* ------------------------------------------------------------- builder */
 
 void tc_ir_builder_at_end(TcIrBuilder *b, TcIrFunc *f, TcIrBlock *block)

@@ -258,6 +258,11 @@ TcIrOp *tc_ir_block_terminator(const TcIrBlock *b); /* last op if terminator */
 void tc_ir_walk_block(TcIrBlock *b, void (*fn)(TcIrOp *, void *), void *ctx);
 void tc_ir_walk_func(TcIrFunc *f, void (*fn)(TcIrOp *, void *), void *ctx);
 
+/* The level of kernel f by its tiles (the verifier makes layouts all or
+ * none): 1 when they carry GPU layouts (distributed or Memory IR), 0 when
+ * they do not (Tile IR), -1 when f has no tile values. */
+int tc_ir_func_has_layouts(const TcIrFunc *f);
+
 /* ------------------------------------------------------------- builder */
 
 /* Inserts at the end of `block`, or before `before` when it is not NULL. */

@@ -405,30 +405,13 @@ static void check_regs(TcIrOp *op, void *vt)
     }
 }
 
-/* Whether the first tile value in b (any depth) has a layout; -1 when b
- * has no tile values. */
-static int block_has_layouts(const TcIrBlock *b)
-{
-    for (const TcIrOp *op = b->first; op; op = op->next) {
-        for (uint32_t i = 0; i < op->nresults; i++)
-            if (op->results[i]->type->kind == TC_TY_TILE) return op->results[i]->type->layout != NULL;
-        for (uint32_t r = 0; r < op->nregions; r++) {
-            int k = block_has_layouts(op->regions[r]);
-            if (k >= 0) return k;
-        }
-    }
-    return -1;
-}
-
-static bool has_layouts(TcIrFunc *f) { return block_has_layouts(f->body) > 0; }
-
 static bool run(TcIrFunc *f, TcPassContext *ctx)
 {
     if (!ctx->profile) {
         tc_error(ctx->de, TC_E_PIPELINE, f->loc, "the tiling pass needs a GPU target (--target=nvptx|musa|sim --arch=...)");
         return false;
     }
-    if (has_layouts(f)) return true; /* already distributed */
+    if (tc_ir_func_has_layouts(f) > 0) return true; /* already distributed */
     Tiling t = {.f = f, .m = f->module, .ctx = ctx, .prof = ctx->profile};
     t.warps = f->warps > 0 ? (uint32_t)f->warps : ctx->profile->default_warps;
     uint64_t threads = (uint64_t)t.warps * ctx->profile->warp_size;

@@ -669,23 +669,6 @@ static TcIrFunc *pick_kernel(const RunOpts *o, TcIrModule *m, TcDiagEngine *de)
     return f;
 }
 
-/* Whether the first tile value in b (any depth) has a layout (distributed
- * or Memory IR): -1 when b has no tile values. */
-static int block_has_layouts(const TcIrBlock *b)
-{
-    for (const TcIrOp *op = b->first; op; op = op->next) {
-        for (uint32_t i = 0; i < op->nresults; i++)
-            if (op->results[i]->type->kind == TC_TY_TILE) return op->results[i]->type->layout != NULL;
-        for (uint32_t r = 0; r < op->nregions; r++) {
-            int k = block_has_layouts(op->regions[r]);
-            if (k >= 0) return k;
-        }
-    }
-    return -1;
-}
-
-static bool has_layouts(const TcIrFunc *f) { return block_has_layouts(f->body) > 0; }
-
 int tc_run_main(int argc, char **argv)
 {
     TcArena arena;
@@ -722,7 +705,7 @@ int tc_run_main(int argc, char **argv)
             o.gpu_module = g;
             TcIrFunc *gf;
             if (!tc_ir_parse(g, &de, fid) || !(gf = pick_kernel(&o, g, &de))) goto done;
-            const char *spec = o.passes ? o.passes : has_layouts(gf) ? "" : TC_GPU_PIPELINE;
+            const char *spec = o.passes ? o.passes : tc_ir_func_has_layouts(gf) > 0 ? "" : TC_GPU_PIPELINE;
             TcPassOptions gpo = {.profile = o.gpu.profile, .verify_each = true};
             if (!tc_pipeline_parse(spec, &arena, &de, &pipe) || !tc_pipeline_run(&pipe, g, &de, &gpo, NULL, NULL))
                 goto done;
