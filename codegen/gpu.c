@@ -87,6 +87,30 @@ LLVMValueRef tc_gpu_call(TcGpuEnv *e, const char *name, LLVMTypeRef ret, LLVMVal
     return LLVMBuildCall2(e->b, fty, fn, args, nargs, "");
 }
 
+LLVMValueRef tc_gpu_dynamic_smem(TcGpuEnv *e, unsigned as)
+{
+    LLVMValueRef g = LLVMGetNamedGlobal(e->mod, "tilec_smem");
+    if (!g) {
+        LLVMTypeRef t = LLVMArrayType2(LLVMInt8TypeInContext(e->ctx), 0);
+        g = LLVMAddGlobalInAddressSpace(e->mod, t, "tilec_smem", as);
+        LLVMSetLinkage(g, LLVMExternalLinkage);
+        LLVMSetAlignment(g, 16);
+    }
+    return g;
+}
+
+void tc_gpu_annotate_kernel(TcGpuEnv *e, const char *md, uint32_t threads)
+{
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(e->ctx);
+    LLVMMetadataRef fn = LLVMValueAsMetadata(e->fn);
+    LLVMMetadataRef kernel[3] = {fn, LLVMMDStringInContext2(e->ctx, "kernel", 6),
+                                 LLVMValueAsMetadata(LLVMConstInt(i32, 1, 0))};
+    LLVMMetadataRef maxntid[3] = {fn, LLVMMDStringInContext2(e->ctx, "maxntidx", 8),
+                                  LLVMValueAsMetadata(LLVMConstInt(i32, threads, 0))};
+    LLVMAddNamedMetadataOperand(e->mod, md, LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, kernel, 3)));
+    LLVMAddNamedMetadataOperand(e->mod, md, LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, maxntid, 3)));
+}
+
 static LLVMValueRef math_hook(void *vg, TcOpcode op, TcDtype dt, LLVMValueRef x)
 {
     G *g = vg;

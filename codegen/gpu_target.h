@@ -100,6 +100,14 @@ extern const TcGpuTargetInfo tc_gpu_target_nvptx;
 extern const TcGpuTargetInfo tc_gpu_target_musa;
 extern const TcGpuTargetInfo tc_gpu_target_sim;
 
+/* Helpers the NVPTX and MUSA target infos share (codegen/gpu.c). */
+/* `@tilec_smem = external addrspace(as) global [0 x i8], align 16`: the
+ * kernel's dynamic shared memory, sized at launch. */
+LLVMValueRef tc_gpu_dynamic_smem(TcGpuEnv *e, unsigned as);
+/* Adds {e->fn, "kernel", 1} and {e->fn, "maxntidx", threads} to the named
+ * metadata `md` (nvvm.annotations, musa.annotations). */
+void tc_gpu_annotate_kernel(TcGpuEnv *e, const char *md, uint32_t threads);
+
 /* Calls (declaring on first use) intrinsic or function `name` of type
  * ret(args...) with the given arguments; attrs "convergent" etc. are added by
  * the caller when needed. */

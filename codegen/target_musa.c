@@ -115,17 +115,7 @@ static void async_wait(TcGpuEnv *e, uint32_t pending)
     add_attr(e, fn, "convergent", 0);
 }
 
-static LLVMValueRef smem_base(TcGpuEnv *e)
-{
-    LLVMValueRef g = LLVMGetNamedGlobal(e->mod, "tilec_smem");
-    if (!g) {
-        LLVMTypeRef t = LLVMArrayType2(LLVMInt8TypeInContext(e->ctx), 0);
-        g = LLVMAddGlobalInAddressSpace(e->mod, t, "tilec_smem", 3);
-        LLVMSetLinkage(g, LLVMExternalLinkage);
-        LLVMSetAlignment(g, 16);
-    }
-    return g;
-}
+static LLVMValueRef smem_base(TcGpuEnv *e) { return tc_gpu_dynamic_smem(e, 3); }
 
 /* f64 x through libdevice function `name` (declared pure). */
 static LLVMValueRef libdevice(TcGpuEnv *e, const char *name, LLVMValueRef x)
@@ -159,16 +149,7 @@ static void finish_kernel(TcGpuEnv *e, uint32_t threads)
     const char *cpu = e->prof->name;
     LLVMAddAttributeAtIndex(e->fn, LLVMAttributeFunctionIndex,
                             LLVMCreateStringAttribute(e->ctx, "target-cpu", 10, cpu, (unsigned)strlen(cpu)));
-    LLVMTypeRef i32 = LLVMInt32TypeInContext(e->ctx);
-    LLVMMetadataRef fn = LLVMValueAsMetadata(e->fn);
-    LLVMMetadataRef kernel[3] = {fn, LLVMMDStringInContext2(e->ctx, "kernel", 6),
-                                 LLVMValueAsMetadata(LLVMConstInt(i32, 1, 0))};
-    LLVMMetadataRef maxntid[3] = {fn, LLVMMDStringInContext2(e->ctx, "maxntidx", 8),
-                                  LLVMValueAsMetadata(LLVMConstInt(i32, threads, 0))};
-    LLVMAddNamedMetadataOperand(e->mod, "musa.annotations",
-                                LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, kernel, 3)));
-    LLVMAddNamedMetadataOperand(e->mod, "musa.annotations",
-                                LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, maxntid, 3)));
+    tc_gpu_annotate_kernel(e, "musa.annotations", threads);
 }
 
 const TcGpuTargetInfo tc_gpu_target_musa = {

@@ -122,17 +122,7 @@ static void async_wait(TcGpuEnv *e, uint32_t pending)
     nvvm_call(e, "llvm.nvvm.cp.async.wait.group", &n, 1);
 }
 
-static LLVMValueRef smem_base(TcGpuEnv *e)
-{
-    LLVMValueRef g = LLVMGetNamedGlobal(e->mod, "tilec_smem");
-    if (!g) {
-        LLVMTypeRef t = LLVMArrayType2(LLVMInt8TypeInContext(e->ctx), 0);
-        g = LLVMAddGlobalInAddressSpace(e->mod, t, "tilec_smem", 3);
-        LLVMSetLinkage(g, LLVMExternalLinkage);
-        LLVMSetAlignment(g, 16);
-    }
-    return g;
-}
+static LLVMValueRef smem_base(TcGpuEnv *e) { return tc_gpu_dynamic_smem(e, 3); }
 
 /* Reports (once per compilation) that f64 op has no lowering; returns an undef. */
 static LLVMValueRef unsupported_f64(TcGpuEnv *e, TcOpcode op, LLVMValueRef x)
@@ -173,16 +163,7 @@ static LLVMValueRef math(TcGpuEnv *e, TcOpcode op, TcDtype dt, LLVMValueRef x)
 
 static void finish_kernel(TcGpuEnv *e, uint32_t threads)
 {
-    LLVMTypeRef i32 = LLVMInt32TypeInContext(e->ctx);
-    LLVMMetadataRef fn = LLVMValueAsMetadata(e->fn);
-    LLVMMetadataRef kernel[3] = {fn, LLVMMDStringInContext2(e->ctx, "kernel", 6),
-                                 LLVMValueAsMetadata(LLVMConstInt(i32, 1, 0))};
-    LLVMMetadataRef maxntid[3] = {fn, LLVMMDStringInContext2(e->ctx, "maxntidx", 8),
-                                  LLVMValueAsMetadata(LLVMConstInt(i32, threads, 0))};
-    LLVMAddNamedMetadataOperand(e->mod, "nvvm.annotations",
-                                LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, kernel, 3)));
-    LLVMAddNamedMetadataOperand(e->mod, "nvvm.annotations",
-                                LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, maxntid, 3)));
+    tc_gpu_annotate_kernel(e, "nvvm.annotations", threads);
 }
 
 const TcGpuTargetInfo tc_gpu_target_nvptx = {
