@@ -107,17 +107,7 @@ static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
 /* ------------------------------------------------------------- types */
 
 /* Storage of one tile element in scratch: bool as i8; f16/bf16/f32 as f32. */
-static LLVMTypeRef storage_type(Cg *c, TcDtype dt)
-{
-    switch (dt) {
-    case TC_BOOL: case TC_I8: case TC_U8: return c->t_i8;
-    case TC_I16: case TC_U16: return c->t_i16;
-    case TC_I32: case TC_U32: return c->t_i32;
-    case TC_I64: case TC_U64: return c->t_i64;
-    case TC_F16: case TC_BF16: case TC_F32: return c->t_f32;
-    default: return c->t_f64;
-    }
-}
+static LLVMTypeRef storage_type(Cg *c, TcDtype dt) { return tc_el_storage_type(&c->L, dt); }
 
 static uint64_t storage_bytes(TcDtype dt)
 {

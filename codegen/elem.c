@@ -22,8 +22,7 @@ void tc_el_init_types(TcLlvm *c)
 
 static LLVMValueRef ci32(TcLlvm *c, int64_t v) { return LLVMConstInt(c->t_i32, (unsigned long long)v, 1); }
 
-/* Scalar element storage: bool as i8; f16/bf16/f32 as f32. */
-static LLVMTypeRef el_storage_type(TcLlvm *c, TcDtype dt)
+LLVMTypeRef tc_el_storage_type(TcLlvm *c, TcDtype dt)
 {
     switch (dt) {
     case TC_BOOL: case TC_I8: case TC_U8: return c->t_i8;
@@ -38,7 +37,7 @@ static LLVMTypeRef el_storage_type(TcLlvm *c, TcDtype dt)
 /* An SSA scalar of this dtype: bool as i1; f16/bf16 as f32. */
 LLVMTypeRef tc_el_value_type(TcLlvm *c, TcDtype dt)
 {
-    return dt == TC_BOOL ? c->t_i1 : el_storage_type(c, dt);
+    return dt == TC_BOOL ? c->t_i1 : tc_el_storage_type(c, dt);
 }
 
 /* An element in tensor memory. */
@@ -46,7 +45,7 @@ LLVMTypeRef tc_el_memory_type(TcLlvm *c, TcDtype dt)
 {
     if (dt == TC_F16) return c->t_f16;
     if (dt == TC_BF16) return c->t_i16;
-    return el_storage_type(c, dt);
+    return tc_el_storage_type(c, dt);
 }
 
 LLVMValueRef tc_el_intrinsic(TcLlvm *c, const char *name, LLVMTypeRef *tys, unsigned ntys, LLVMTypeRef *fnty)

@@ -34,6 +34,9 @@ struct TcLlvm {
 /* Fills the type fields from ctx (mod and b are set by the caller). */
 void tc_el_init_types(TcLlvm *c);
 
+/* A scalar element held in memory the code generator owns (CPU tile
+ * scratch): bool as i8; f16/bf16/f32 as f32. */
+LLVMTypeRef tc_el_storage_type(TcLlvm *c, TcDtype dt);
 /* An SSA scalar of this dtype: bool as i1; f16/bf16 as f32. */
 LLVMTypeRef tc_el_value_type(TcLlvm *c, TcDtype dt);
 /* An element in memory: f16 as half, bf16 as i16, bool as i8. */

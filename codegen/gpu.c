@@ -775,10 +775,9 @@ static LLVMValueRef element_address(G *g, const GTensor *T_, const TcType *t, LL
 /* Elements per vector access for tile t on tensor T: the contiguous run a
  * thread holds on the innermost axis (spt), at most 16 bytes; 1 when the
  * innermost stride may differ from 1 or the dtype is bool. */
-static uint32_t vector_width(G *g, const GTensor *T_, const TcType *t, bool unit_inner)
+static uint32_t vector_width(const GTensor *T_, const TcType *t)
 {
-    (void)g;
-    if (!unit_inner || t->dtype == TC_BOOL || T_->rank != t->rank) return 1;
+    if (!T_->unit_inner || t->dtype == TC_BOOL || T_->rank != t->rank) return 1;
     const TcLayout *l = t->layout;
     uint32_t d = tc_layout_parent_dim(l, t->rank - 1);
     uint32_t v = l->spt[d], eb = tc_dtype_bytes(t->dtype);
@@ -837,7 +836,7 @@ static void emit_load(G *g, const TcIrOp *op)
                        : tc_dtype_is_float(dt) ? LLVMConstReal(tc_el_value_type(&g->L, dt), 0.0)
                                                : LLVMConstInt(tc_el_value_type(&g->L, dt), 0, 0);
     Regs out = regs_new(g, (uint32_t)tc_layout_regs(t));
-    uint32_t v = vector_width(g, T_, t, T_->unit_inner);
+    uint32_t v = vector_width(T_, t);
     LLVMTypeRef mt = tc_el_memory_type(&g->L, dt);
     for (uint32_t k = 0; k < out.n; k += v) {
         LLVMValueRef ok0, p0 = element_address(g, T_, t, off, k, &ok0);
@@ -908,7 +907,7 @@ static void emit_store(G *g, const TcIrOp *op)
     for (uint32_t d = 0; d < r; d++) off[d] = to_i64(g, op->operands[d + 1], S(g, op->operands[d + 1]));
     const Regs *val = T(g, tv);
     LLVMValueRef canon = canonical(g, t);
-    uint32_t v = vector_width(g, T_, t, T_->unit_inner);
+    uint32_t v = vector_width(T_, t);
     LLVMTypeRef mt = tc_el_memory_type(&g->L, dt);
     for (uint32_t k = 0; k < val->n; k += v) {
         LLVMValueRef ok0, p0 = element_address(g, T_, t, off, k, &ok0);
