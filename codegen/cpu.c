@@ -39,13 +39,7 @@
 #include <string.h>
 
 /* A tensor (parameter or view) as LLVM values. */
-typedef struct CgTensor {
-    LLVMValueRef data;                 /* i8 pointer to element [0, ..., 0] */
-    uint32_t rank;
-    LLVMValueRef size[TC_MAX_RANK];    /* i64; 0 for an empty view */
-    LLVMValueRef stride[TC_MAX_RANK];  /* i64, in elements */
-    bool unit_inner;                   /* innermost stride known to be 1 */
-} CgTensor;
+typedef TcElTensor CgTensor;
 
 /* A buffer in scratch memory. Buffers never overlap; one is reused whole by
  * a later tile of the same size once its owner is dead. */
@@ -193,12 +187,7 @@ static void loop_end(Cg *c, Loop *l)
 /* ------------------------------------------------ vectorizable math */
 
 /* A scalar operand sign- or zero-extended to i64. */
-static LLVMValueRef to_i64(Cg *c, const TcIrValue *v, LLVMValueRef x)
-{
-    TcDtype dt = v->type->dtype;
-    if (tc_dtype_bits(dt) == 64) return x;
-    return tc_dtype_is_signed(dt) ? LLVMBuildSExt(c->b, x, c->t_i64, "") : LLVMBuildZExt(c->b, x, c->t_i64, "");
-}
+static LLVMValueRef to_i64(Cg *c, const TcIrValue *v, LLVMValueRef x) { return tc_el_to_i64(&c->L, v->type->dtype, x); }
 
 /* -------------------------------------------------------- liveness */
 
@@ -696,24 +685,11 @@ static CgTensor *param_tensor(Cg *c, uint32_t i, const TcType *t)
 /* t[i0, ..., ik-1]: an empty view (all sizes 0) when an index is outside. */
 static void emit_view(Cg *c, const TcIrOp *op)
 {
-    const CgTensor *T = c->tens[op->operands[0]->id];
-    CgTensor *R = tc_arena_alloc(c->arena, sizeof *R);
     uint32_t k = op->noperands - 1;
-    LLVMValueRef ok = LLVMConstInt(c->t_i1, 1, 0), off = ci64(c, 0);
-    for (uint32_t d = 0; d < k; d++) {
-        LLVMValueRef i = to_i64(c, op->operands[d + 1], V(c, op->operands[d + 1]));
-        ok = LLVMBuildAnd(c->b, ok, LLVMBuildICmp(c->b, LLVMIntULT, i, T->size[d], ""), "");
-        off = LLVMBuildAdd(c->b, off, LLVMBuildMul(c->b, i, T->stride[d], ""), "");
-    }
-    TcDtype dt = op->results[0]->type->dtype;
-    off = LLVMBuildSelect(c->b, ok, LLVMBuildMul(c->b, off, ci64(c, (int64_t)tc_dtype_bytes(dt)), ""), ci64(c, 0), "");
-    R->data = LLVMBuildGEP2(c->b, c->t_i8, T->data, &off, 1, "view");
-    R->rank = T->rank - k;
-    R->unit_inner = T->unit_inner;
-    for (uint32_t d = 0; d < R->rank; d++) {
-        R->size[d] = LLVMBuildSelect(c->b, ok, T->size[k + d], ci64(c, 0), "");
-        R->stride[d] = T->stride[k + d];
-    }
+    LLVMValueRef idx[TC_MAX_RANK];
+    for (uint32_t d = 0; d < k; d++) idx[d] = to_i64(c, op->operands[d + 1], V(c, op->operands[d + 1]));
+    CgTensor *R = tc_arena_alloc(c->arena, sizeof *R);
+    tc_el_view(&c->L, c->tens[op->operands[0]->id], k, idx, op->results[0]->type->dtype, R);
     c->tens[op->results[0]->id] = R;
 }
 

@@ -373,3 +373,27 @@ LLVMValueRef tc_el_cast(TcLlvm *c, TcDtype from, TcDtype to, LLVMValueRef x)
     return x;
 }
 
+
+LLVMValueRef tc_el_to_i64(TcLlvm *c, TcDtype dt, LLVMValueRef x)
+{
+    if (tc_dtype_bits(dt) == 64) return x;
+    return tc_dtype_is_signed(dt) ? LLVMBuildSExt(c->b, x, c->t_i64, "") : LLVMBuildZExt(c->b, x, c->t_i64, "");
+}
+
+void tc_el_view(TcLlvm *c, const TcElTensor *T, uint32_t k, const LLVMValueRef *idx, TcDtype dt, TcElTensor *out)
+{
+    LLVMValueRef zero = LLVMConstInt(c->t_i64, 0, 0);
+    LLVMValueRef ok = LLVMConstInt(c->t_i1, 1, 0), off = zero;
+    for (uint32_t d = 0; d < k; d++) {
+        ok = LLVMBuildAnd(c->b, ok, LLVMBuildICmp(c->b, LLVMIntULT, idx[d], T->size[d], ""), "");
+        off = LLVMBuildAdd(c->b, off, LLVMBuildMul(c->b, idx[d], T->stride[d], ""), "");
+    }
+    off = LLVMBuildSelect(c->b, ok, off, zero, "");
+    out->data = LLVMBuildGEP2(c->b, tc_el_memory_type(c, dt), T->data, &off, 1, "view");
+    out->rank = T->rank - k;
+    out->unit_inner = T->unit_inner;
+    for (uint32_t d = 0; d < out->rank; d++) {
+        out->size[d] = LLVMBuildSelect(c->b, ok, T->size[k + d], zero, "");
+        out->stride[d] = T->stride[k + d];
+    }
+}

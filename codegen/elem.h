@@ -31,6 +31,15 @@ struct TcLlvm {
     void *math_ctx;
 };
 
+/* A tensor (parameter or view) as LLVM values. */
+typedef struct TcElTensor {
+    LLVMValueRef data;                 /* pointer to element [0, ..., 0] */
+    uint32_t rank;
+    LLVMValueRef size[TC_MAX_RANK];    /* i64; 0 for an empty view */
+    LLVMValueRef stride[TC_MAX_RANK];  /* i64, in elements */
+    bool unit_inner;                   /* innermost stride known to be 1 */
+} TcElTensor;
+
 /* Fills the type fields from ctx (mod and b are set by the caller). */
 void tc_el_init_types(TcLlvm *c);
 
@@ -55,6 +64,12 @@ LLVMValueRef tc_el_round_small(TcLlvm *c, TcDtype dt, LLVMValueRef x);
 /* Reads / writes an element of dtype dt at ptr (any address space). */
 LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr);
 void tc_el_mem_store(TcLlvm *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr);
+
+/* An integer scalar of dtype dt sign- or zero-extended to i64. */
+LLVMValueRef tc_el_to_i64(TcLlvm *c, TcDtype dt, LLVMValueRef x);
+/* The view T[idx0, ..., idx(k-1)] of elements of dtype dt (idx: i64): an
+ * empty view (all sizes 0) when an index is outside. */
+void tc_el_view(TcLlvm *c, const TcElTensor *T, uint32_t k, const LLVMValueRef *idx, TcDtype dt, TcElTensor *out);
 
 /* An element-wise op on SSA values of operand dtype dt (bv unused for unary ops). */
 LLVMValueRef tc_el_elem(TcLlvm *c, TcOpcode opc, TcDtype dt, LLVMValueRef a, LLVMValueRef bv);

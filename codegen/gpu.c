@@ -37,13 +37,7 @@ typedef struct Regs {
     LLVMValueRef *r;
 } Regs;
 
-typedef struct GTensor {
-    LLVMValueRef data; /* ptr in the global address space */
-    uint32_t rank;
-    LLVMValueRef size[TC_MAX_RANK];   /* i64 */
-    LLVMValueRef stride[TC_MAX_RANK]; /* i64 */
-    bool unit_inner;                  /* innermost stride known to be 1 */
-} GTensor;
+typedef TcElTensor GTensor; /* data: a pointer in the global address space */
 
 typedef struct G {
     TcLlvm L;
@@ -313,12 +307,7 @@ static Regs *T(G *g, const TcIrValue *v) { return &g->tl[v->id]; }
 
 static void emit_block(G *g, const TcIrBlock *blk);
 
-static LLVMValueRef to_i64(G *g, const TcIrValue *v, LLVMValueRef x)
-{
-    TcDtype dt = v->type->dtype;
-    if (tc_dtype_bits(dt) == 64) return x;
-    return tc_dtype_is_signed(dt) ? LLVMBuildSExt(B(g), x, g->L.t_i64, "") : LLVMBuildZExt(B(g), x, g->L.t_i64, "");
-}
+static LLVMValueRef to_i64(G *g, const TcIrValue *v, LLVMValueRef x) { return tc_el_to_i64(&g->L, v->type->dtype, x); }
 
 static void emit_elementwise(G *g, const TcIrOp *op)
 {
@@ -735,24 +724,11 @@ static GTensor *param_tensor(G *g, uint32_t *pi, const TcType *t)
 
 static void emit_view(G *g, const TcIrOp *op)
 {
-    const GTensor *T_ = g->tens[op->operands[0]->id];
-    GTensor *R = tc_arena_alloc(g->arena, sizeof *R);
     uint32_t k = op->noperands - 1;
-    LLVMValueRef ok = LLVMConstInt(g->L.t_i1, 1, 0), off = ci64(g, 0);
-    for (uint32_t d = 0; d < k; d++) {
-        LLVMValueRef i = to_i64(g, op->operands[d + 1], S(g, op->operands[d + 1]));
-        ok = LLVMBuildAnd(B(g), ok, LLVMBuildICmp(B(g), LLVMIntULT, i, T_->size[d], ""), "");
-        off = LLVMBuildAdd(B(g), off, LLVMBuildMul(B(g), i, T_->stride[d], ""), "");
-    }
-    TcDtype dt = op->results[0]->type->dtype;
-    off = LLVMBuildSelect(B(g), ok, off, ci64(g, 0), "");
-    R->data = LLVMBuildGEP2(B(g), tc_el_memory_type(&g->L, dt), T_->data, &off, 1, "view");
-    R->rank = T_->rank - k;
-    R->unit_inner = T_->unit_inner;
-    for (uint32_t d = 0; d < R->rank; d++) {
-        R->size[d] = LLVMBuildSelect(B(g), ok, T_->size[k + d], ci64(g, 0), "");
-        R->stride[d] = T_->stride[k + d];
-    }
+    LLVMValueRef idx[TC_MAX_RANK];
+    for (uint32_t d = 0; d < k; d++) idx[d] = to_i64(g, op->operands[d + 1], S(g, op->operands[d + 1]));
+    GTensor *R = tc_arena_alloc(g->arena, sizeof *R);
+    tc_el_view(&g->L, g->tens[op->operands[0]->id], k, idx, op->results[0]->type->dtype, R);
     g->tens[op->results[0]->id] = R;
 }
 
