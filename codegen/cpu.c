@@ -27,6 +27,7 @@
 #include "codegen.h"
 #include "cpu_internal.h"
 #include "elem.h"
+#include "llvm_util.h"
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -1112,9 +1113,7 @@ LLVMTargetMachineRef tc_cpu_target_machine(const TcCpuOptions *opt, TcDiagEngine
     }
     char *cpu = opt->cpu ? NULL : LLVMGetHostCPUName();
     char *feat = opt->cpu ? NULL : LLVMGetHostCPUFeatures();
-    LLVMCodeGenOptLevel lvl = opt->opt_level <= 0 ? LLVMCodeGenLevelNone
-                              : opt->opt_level == 1 ? LLVMCodeGenLevelLess
-                              : opt->opt_level == 2 ? LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive;
+    LLVMCodeGenOptLevel lvl = tc_llvm_codegen_level(opt->opt_level);
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, opt->cpu ? opt->cpu : cpu,
                                                       opt->cpu ? (opt->features ? opt->features : "") : feat, lvl,
                                                       LLVMRelocPIC, LLVMCodeModelDefault);
@@ -1191,18 +1190,9 @@ LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMCo
     }
     LLVMDisposeMessage(msg);
     if (opt->opt_level > 0) {
-        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-        LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
-        LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
-        LLVMPassBuilderOptionsSetLoopUnrolling(po, 1);
         char pipeline[32];
-        snprintf(pipeline, sizeof pipeline, "default<O%d>", opt->opt_level > 3 ? 3 : opt->opt_level);
-        LLVMErrorRef e = LLVMRunPasses(c.mod, pipeline, tm, po);
-        LLVMDisposePassBuilderOptions(po);
-        if (e) {
-            char *em = LLVMGetErrorMessage(e);
-            tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: LLVM optimization failed: %s", em);
-            LLVMDisposeErrorMessage(em);
+        tc_llvm_default_pipeline(opt->opt_level, pipeline, sizeof pipeline);
+        if (!tc_llvm_run_passes(c.mod, pipeline, tm, true, "LLVM optimization failed", de)) {
             LLVMDisposeModule(c.mod);
             return NULL;
         }
@@ -1225,17 +1215,7 @@ bool tc_cpu_compile(TcIrModule *m, const TcCpuOptions *opt, TcCpuEmit what, TcSt
         tc_sb_puts(out, s);
         LLVMDisposeMessage(s);
     } else if (ok) {
-        LLVMMemoryBufferRef buf = NULL;
-        char *err = NULL;
-        if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, what == TC_CPU_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, &err,
-                                                &buf)) {
-            tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: LLVM code emission failed: %s", err ? err : "");
-            LLVMDisposeMessage(err);
-            ok = false;
-        } else {
-            tc_sb_putn(out, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf));
-            LLVMDisposeMemoryBuffer(buf);
-        }
+        ok = tc_llvm_emit(tm, mod, what == TC_CPU_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, out, de);
     }
     if (mod) LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);

@@ -26,6 +26,7 @@
 #include "codegen.h"
 #include "elem.h"
 #include "gpu_target.h"
+#include "llvm_util.h"
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -1384,15 +1385,9 @@ LLVMModuleRef tc_gpu_build_module(TcIrModule *m, const TcGpuTargetInfo *ti, cons
     }
     LLVMDisposeMessage(msg);
     if (opt->opt_level > 0) {
-        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
         char pipeline[32];
-        snprintf(pipeline, sizeof pipeline, "default<O%d>", opt->opt_level > 3 ? 3 : opt->opt_level);
-        LLVMErrorRef e = LLVMRunPasses(g.L.mod, pipeline, tm, po);
-        LLVMDisposePassBuilderOptions(po);
-        if (e) {
-            char *em = LLVMGetErrorMessage(e);
-            tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: LLVM optimization failed: %s", em);
-            LLVMDisposeErrorMessage(em);
+        tc_llvm_default_pipeline(opt->opt_level, pipeline, sizeof pipeline);
+        if (!tc_llvm_run_passes(g.L.mod, pipeline, tm, false, "LLVM optimization failed", de)) {
             LLVMDisposeModule(g.L.mod);
             return NULL;
         }

@@ -31,6 +31,7 @@
 #include "codegen.h"
 #include "cpu_internal.h"
 #include "gpu_internal.h"
+#include "llvm_util.h"
 
 #include <llvm-c/BitReader.h>
 #include <llvm-c/Linker.h>
@@ -217,14 +218,6 @@ static void nvptx_init(void)
     LLVMInitializeNVPTXAsmPrinter();
 }
 
-static LLVMCodeGenOptLevel codegen_level(int opt_level)
-{
-    return opt_level <= 0 ? LLVMCodeGenLevelNone
-           : opt_level == 1 ? LLVMCodeGenLevelLess
-           : opt_level == 2 ? LLVMCodeGenLevelDefault
-                            : LLVMCodeGenLevelAggressive;
-}
-
 LLVMTargetMachineRef tc_gpu_nvptx_target_machine(const TcGpuOptions *opt, TcDiagEngine *de)
 {
     pthread_once(&nvptx_once, nvptx_init);
@@ -239,23 +232,7 @@ LLVMTargetMachineRef tc_gpu_nvptx_target_machine(const TcGpuOptions *opt, TcDiag
     /* No PTX feature: each sm_NN processor implies the lowest PTX version
      * that has it (sm_80: 7.0, sm_90: 7.8), which the most drivers load. */
     return LLVMCreateTargetMachine(target, "nvptx64-nvidia-cuda", opt->profile->name, "",
-                                   codegen_level(opt->opt_level), LLVMRelocDefault, LLVMCodeModelDefault);
-}
-
-static bool emit_machine(LLVMTargetMachineRef tm, LLVMModuleRef mod, LLVMCodeGenFileType ft, TcStrBuf *out,
-                         TcDiagEngine *de)
-{
-    LLVMMemoryBufferRef buf = NULL;
-    char *err = NULL;
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, ft, &err, &buf)) {
-        tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: LLVM code emission failed: %s",
-                 err ? err : "");
-        LLVMDisposeMessage(err);
-        return false;
-    }
-    tc_sb_putn(out, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf));
-    LLVMDisposeMemoryBuffer(buf);
-    return true;
+                                   tc_llvm_codegen_level(opt->opt_level), LLVMRelocDefault, LLVMCodeModelDefault);
 }
 
 /* The ptxas to run (malloc'd), or NULL with what was looked at in looked. */
@@ -294,7 +271,7 @@ static bool nvptx_bin(LLVMModuleRef mod, LLVMTargetMachineRef tm, const TcGpuOpt
     tc_sb_free(&looked);
     TcStrBuf ptx;
     tc_sb_init(&ptx);
-    bool ok = emit_machine(tm, mod, LLVMAssemblyFile, &ptx, de);
+    bool ok = tc_llvm_emit(tm, mod, LLVMAssemblyFile, &ptx, de);
     char *dir = ok ? make_temp_dir() : NULL;
     if (ok && !dir) {
         tc_error(de, TC_E_FILE, (TcSpan){0}, "cannot create a temporary directory: %s", strerror(errno));
@@ -514,17 +491,9 @@ static bool link_libdevice(LLVMModuleRef mod, const char *path, const TcGpuOptio
     free(names.data);
     if (!ok) return false;
     char pipeline[64];
-    if (opt->opt_level > 0) snprintf(pipeline, sizeof pipeline, "default<O%d>", opt->opt_level > 3 ? 3 : opt->opt_level);
+    if (opt->opt_level > 0) tc_llvm_default_pipeline(opt->opt_level, pipeline, sizeof pipeline);
     else snprintf(pipeline, sizeof pipeline, "always-inline,globaldce");
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(mod, pipeline, NULL, po);
-    LLVMDisposePassBuilderOptions(po);
-    if (e) {
-        char *em = LLVMGetErrorMessage(e);
-        tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: optimizing after linking libdevice: %s", em);
-        LLVMDisposeErrorMessage(em);
-        return false;
-    }
+    if (!tc_llvm_run_passes(mod, pipeline, NULL, false, "optimizing after linking libdevice", de)) return false;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
         size_t n;
         const char *name = LLVMGetValueName2(f, &n);
@@ -545,16 +514,8 @@ static bool link_libdevice(LLVMModuleRef mod, const char *path, const TcGpuOptio
 static bool musa_scalarize(LLVMModuleRef mod, const TcGpuOptions *opt, TcDiagEngine *de)
 {
     if (opt->opt_level <= 0) return true;
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(mod, "function(scalarizer,instcombine,dce),globaldce", NULL, po);
-    LLVMDisposePassBuilderOptions(po);
-    if (e) {
-        char *em = LLVMGetErrorMessage(e);
-        tc_error(de, TC_E_INTERNAL, (TcSpan){0}, "internal compiler error: scalarizing the musa module: %s", em);
-        LLVMDisposeErrorMessage(em);
-        return false;
-    }
-    return true;
+    return tc_llvm_run_passes(mod, "function(scalarizer,instcombine,dce),globaldce", NULL, false,
+                              "scalarizing the musa module", de);
 }
 
 /* The module as LLVM 14 text into out; false after an (internal) diagnostic. */
@@ -701,7 +662,7 @@ bool tc_gpu_emit_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const TcGpuO
     }
     switch (opt->target) {
     case TC_GPU_TARGET_NVPTX:
-        if (what == TC_GPU_EMIT_ASM) return emit_machine(tm, mod, LLVMAssemblyFile, out, de);
+        if (what == TC_GPU_EMIT_ASM) return tc_llvm_emit(tm, mod, LLVMAssemblyFile, out, de);
         return nvptx_bin(mod, tm, opt, out, de);
     case TC_GPU_TARGET_MUSA:
         if (what == TC_GPU_EMIT_LLVM) return musa_text(mod, opt, out, de);
@@ -711,7 +672,7 @@ bool tc_gpu_emit_module(LLVMModuleRef mod, LLVMTargetMachineRef tm, const TcGpuO
                  "toolkit is driven for object code only; use --emit=llvm or --emit=bin");
         return false;
     case TC_GPU_TARGET_SIM:
-        return emit_machine(tm, mod, what == TC_GPU_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, out, de);
+        return tc_llvm_emit(tm, mod, what == TC_GPU_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile, out, de);
     }
     return false;
 }
