@@ -37,7 +37,10 @@
 /* From OpenBLAS (cblas.h declares it only in OpenBLAS's version of the header). */
 void openblas_set_num_threads(int num_threads);
 
-enum { MAX_CONFIGS = 4, MAX_RT = 2 };
+enum { MAX_CONFIGS = 8, MAX_RT = 2 };
+
+/* GEMM tile configurations tried by default (BMxBNxBK); the fastest is reported. */
+#define DEFAULT_CONFIGS "128x128x32,64x128x64,128x256x64,256x512x64,128x512x128"
 
 /* One kernel JIT-compiled from an example with one set of -D values, loaded
  * into each runtime (one per thread count). */
@@ -52,7 +55,7 @@ typedef struct Compiled {
 } Compiled;
 
 typedef struct Bench {
-    bool quick, fast_dot;
+    bool quick, fast_dot, all_configs;
     const char *filter;
     int nthreads[MAX_RT];  /* threads of runtime 0 (1) and runtime 1 (N) */
     tilec_runtime *rt[MAX_RT];
@@ -179,25 +182,37 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One warm-up run, then the median of reps runs: at least 3, and as many as
- * fit in about budget_ms (at most 25). */
-static double time_median(RunFn fn, void *ctx, double budget_ms)
+/* Times n alternatives side by side: one warm-up run of each, then rounds in
+ * which each runs once, in turn, so that a change of the machine's speed
+ * during the measurement (it is shared, and its clock varies) falls on all
+ * of them alike. As many rounds as fit in about budget_ms per alternative:
+ * at least 3, at most 25. ms[i] is the median of alternative i. */
+enum { MAX_ALT = 1 + 8 };
+static void time_side_by_side(int n, RunFn const *fn, void *const *ctx, double budget_ms, double *ms)
 {
-    double t0 = now_ms();
-    fn(ctx);
-    double warm = now_ms() - t0;
+    double warm = 0;
+    for (int i = 0; i < n; i++) {
+        double t0 = now_ms();
+        fn[i](ctx[i]);
+        double w = now_ms() - t0;
+        if (w > warm) warm = w;
+    }
     int reps = warm > 0 ? (int)(budget_ms / warm) : 25;
     if (reps < 3) reps = 3;
     if (reps > 25) reps = 25;
-    double t[25];
-    for (int i = 0; i < reps; i++) {
-        t0 = now_ms();
-        fn(ctx);
-        t[i] = now_ms() - t0;
+    double t[MAX_ALT][25];
+    for (int k = 0; k < reps; k++)
+        for (int i = 0; i < n; i++) {
+            double t0 = now_ms();
+            fn[i](ctx[i]);
+            t[i][k] = now_ms() - t0;
+        }
+    for (int i = 0; i < n; i++) {
+        qsort(t[i], (size_t)reps, sizeof t[i][0], cmp_double);
+        ms[i] = reps % 2 ? t[i][reps / 2] : 0.5 * (t[i][reps / 2 - 1] + t[i][reps / 2]);
     }
-    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-    return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
 }
+
 
 static void print_header(void)
 {
@@ -272,29 +287,38 @@ static void gemm_case(Bench *bn, int M, int N, int K)
         openblas_set_num_threads(bn->nthreads[r]);
         g.c = ref;
         run_blas_gemm(&g);
-        double ref_ms = time_median(run_blas_gemm, &g, budget);
-        double best = INFINITY, worst_err = 0;
-        const char *best_cfg = "";
-        g.c = out;
-        g.r = r;
+        /* every configuration checked against cblas_sgemm, then all timed side by side */
+        GemmCtx alt[MAX_CONFIGS];
+        RunFn fns[MAX_ALT] = {run_blas_gemm};
+        void *ctxs[MAX_ALT] = {&g};
+        double worst_err = 0;
         for (int ci = 0; ci < bn->ngemm; ci++) {
-            g.cfg = &bn->gemm[ci];
+            alt[ci] = g;
+            alt[ci].cfg = &bn->gemm[ci];
+            alt[ci].c = out;
+            alt[ci].r = r;
             for (size_t i = 0; i < nc; i++) out[i] = NAN;
-            run_tilec_gemm(&g);
+            run_tilec_gemm(&alt[ci]);
             double err = max_abs_err(out, ref, nc);
             if (err > worst_err) worst_err = err;
             if (!(err <= tol)) {
                 printf("FAIL %s (%s, %d threads): max abs error %.3g against cblas_sgemm (tolerance %.3g)\n", name,
-                       g.cfg->label, bn->nthreads[r], err, tol);
+                       alt[ci].cfg->label, bn->nthreads[r], err, tol);
                 exit(1);
             }
-            double ms = time_median(run_tilec_gemm, &g, budget);
-            if (ms < best) {
-                best = ms;
-                best_cfg = g.cfg->label;
-            }
+            fns[1 + ci] = run_tilec_gemm;
+            ctxs[1 + ci] = &alt[ci];
         }
-        print_row(name, bn->nthreads[r], best_cfg, best, ref_ms, flops, worst_err);
+        double ms[MAX_ALT];
+        time_side_by_side(1 + bn->ngemm, fns, ctxs, budget, ms);
+        int best = 1;
+        for (int ci = 2; ci <= bn->ngemm; ci++)
+            if (ms[ci] < ms[best]) best = ci;
+        print_row(name, bn->nthreads[r], bn->gemm[best - 1].label, ms[best], ms[0], flops, worst_err);
+        if (bn->all_configs)
+            for (int ci = 1; ci <= bn->ngemm; ci++)
+                printf("  %-32s %3d %-16s %10.3f %10s %7.2f\n", "", bn->nthreads[r], bn->gemm[ci - 1].label, ms[ci], "",
+                       ms[0] / ms[ci]);
     }
     free(g.a);
     free(g.b);
@@ -399,8 +423,11 @@ static void attention_case(Bench *bn, int Z, int H, int S, int D, bool causal)
                    name, bn->nthreads[r], err);
             exit(1);
         }
-        double ref_ms = time_median(run_ref_attention, &a, budget);
-        double ms = time_median(run_tilec_attention, &a, budget);
+        RunFn fns[2] = {run_ref_attention, run_tilec_attention};
+        void *ctxs[2] = {&a, &a};
+        double t[2];
+        time_side_by_side(2, fns, ctxs, budget, t);
+        double ref_ms = t[0], ms = t[1];
         print_row(name, bn->nthreads[r], cfg.label, ms, ref_ms, flops, err);
     }
     for (int t = 0; t < 4; t++) free(h[t]);
@@ -417,23 +444,52 @@ static void attention_case(Bench *bn, int Z, int H, int S, int D, bool causal)
 
 static void usage(FILE *f)
 {
-    fputs("usage: bench_cpu [--quick] [--threads N] [--filter TEXT] [--no-fast-dot]\n"
-          "  --quick        a small subset (smoke run)\n"
-          "  --threads N    the multi-threaded runs use N threads (default: all cores)\n"
-          "  --filter TEXT  only the cases whose name contains TEXT (e.g. 'gemm f32 1024', 'causal')\n"
-          "  --no-fast-dot  compile tilec's dot without fused multiply-add\n",
+    fputs("usage: bench_cpu [--quick] [--threads N] [--filter TEXT] [--configs LIST] [--all-configs]\n"
+          "                 [--no-fast-dot]\n"
+          "  --quick          a small subset (smoke run)\n"
+          "  --threads N      the multi-threaded runs use N threads (default: all cores)\n"
+          "  --filter TEXT    only the cases whose name contains TEXT (e.g. 'gemm f32 1024', 'causal')\n"
+          "  --configs LIST   GEMM tile configurations BMxBNxBK, comma-separated (at most 8; default: " DEFAULT_CONFIGS ")\n"
+          "  --all-configs    print every GEMM configuration's time, not only the fastest\n"
+          "  --no-fast-dot    compile tilec's dot without fused multiply-add\n",
           f);
+}
+
+/* Compiles examples/gemm.tile (T = f32) once per BMxBNxBK in list. */
+static void compile_gemm_configs(Bench *bn, const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        int bm, bnn, bk, used = 0;
+        if (sscanf(p, "%dx%dx%d%n", &bm, &bnn, &bk, &used) != 3 || bm < 1 || bnn < 1 || bk < 1 ||
+            (p[used] != ',' && p[used] != 0)) {
+            fprintf(stderr, "bench_cpu: --configs: '%s' is not a list of BMxBNxBK\n", list);
+            exit(2);
+        }
+        if (bn->ngemm == MAX_CONFIGS) die("--configs: at most 8 configurations");
+        char v[3][16], label[64];
+        snprintf(v[0], sizeof v[0], "%d", bm);
+        snprintf(v[1], sizeof v[1], "%d", bnn);
+        snprintf(v[2], sizeof v[2], "%d", bk);
+        snprintf(label, sizeof label, "%dx%dx%d", bm, bnn, bk);
+        const TcConstOverride defs[4] = {{"T", "f32"}, {"BM", v[0]}, {"BN", v[1]}, {"BK", v[2]}};
+        compile_example(bn, &bn->gemm[bn->ngemm++], "gemm", defs, 4, label);
+        p += used + (p[used] == ',');
+    }
 }
 
 int main(int argc, char **argv)
 {
     Bench bn = {.fast_dot = true};
     int threads = 0;
+    const char *configs = DEFAULT_CONFIGS;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) bn.quick = true;
         else if (strcmp(argv[i], "--no-fast-dot") == 0) bn.fast_dot = false;
+        else if (strcmp(argv[i], "--all-configs") == 0) bn.all_configs = true;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc) bn.filter = argv[++i];
+        else if (strcmp(argv[i], "--configs") == 0 && i + 1 < argc) configs = argv[++i];
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -456,12 +512,7 @@ int main(int argc, char **argv)
            "# its timing excludes the f16 -> f32 copies; GFLOP/s count 4*S*S*D per head (causal: half)\n");
     print_loadavg("at start");
 
-    static const TcConstOverride cfg_default[1] = {{"T", "f32"}};
-    static const TcConstOverride cfg_64_128_64[4] = {{"T", "f32"}, {"BM", "64"}, {"BN", "128"}, {"BK", "64"}};
-    static const TcConstOverride cfg_128_256_64[4] = {{"T", "f32"}, {"BM", "128"}, {"BN", "256"}, {"BK", "64"}};
-    compile_example(&bn, &bn.gemm[bn.ngemm++], "gemm", cfg_default, 1, "128x128x32");
-    compile_example(&bn, &bn.gemm[bn.ngemm++], "gemm", cfg_64_128_64, 4, "64x128x64");
-    compile_example(&bn, &bn.gemm[bn.ngemm++], "gemm", cfg_128_256_64, 4, "128x256x64");
+    compile_gemm_configs(&bn, configs);
     printf("# gemm tile configs (BMxBNxBK):");
     for (int i = 0; i < bn.ngemm; i++) printf(" %s (compiled in %.0f ms)", bn.gemm[i].label, bn.gemm[i].compile_ms);
     printf("\n\n");
