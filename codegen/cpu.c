@@ -76,7 +76,7 @@ typedef struct Cg {
     LLVMModuleRef mod;
     LLVMBuilderRef b;
     LLVMValueRef fn;
-    LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f16, t_f32, t_f64, t_ptr, t_tensor;
+    LLVMTypeRef t_tensor;   /* tilec_tensor; the scalar types are L's */
     LLVMValueRef p_args, p_sizes, p_grid, p_pid[3], p_scratch;
     /* per value id */
     LLVMValueRef *val;      /* scalar value, or tile base pointer */
@@ -116,8 +116,8 @@ static uint64_t storage_bytes(TcDtype dt)
 
 static uint64_t tile_bytes(const TcType *t) { return align64((uint64_t)t->numel * storage_bytes(t->dtype)); }
 
-static LLVMValueRef ci64(Cg *c, int64_t v) { return LLVMConstInt(c->t_i64, (unsigned long long)v, 1); }
-static LLVMValueRef ci32(Cg *c, int64_t v) { return LLVMConstInt(c->t_i32, (unsigned long long)v, 1); }
+static LLVMValueRef ci64(Cg *c, int64_t v) { return LLVMConstInt(c->L.t_i64, (unsigned long long)v, 1); }
+static LLVMValueRef ci32(Cg *c, int64_t v) { return LLVMConstInt(c->L.t_i32, (unsigned long long)v, 1); }
 
 static void note_access(Cg *c, LLVMValueRef inst, LLVMValueRef base);
 
@@ -128,14 +128,14 @@ static LLVMValueRef tile_load(Cg *c, TcDtype dt, LLVMValueRef base, LLVMValueRef
     LLVMValueRef p = LLVMBuildGEP2(c->b, st, base, &i, 1, "");
     LLVMValueRef v = LLVMBuildLoad2(c->b, st, p, "");
     note_access(c, v, base);
-    return dt == TC_BOOL ? LLVMBuildTrunc(c->b, v, c->t_i1, "") : v;
+    return dt == TC_BOOL ? LLVMBuildTrunc(c->b, v, c->L.t_i1, "") : v;
 }
 
 static void tile_store(Cg *c, TcDtype dt, LLVMValueRef base, LLVMValueRef i, LLVMValueRef v)
 {
     LLVMTypeRef st = storage_type(c, dt);
     LLVMValueRef p = LLVMBuildGEP2(c->b, st, base, &i, 1, "");
-    if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->t_i8, "");
+    if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->L.t_i8, "");
     note_access(c, LLVMBuildStore(c->b, v, p), base);
 }
 
@@ -168,7 +168,7 @@ static LLVMValueRef loop_begin(Cg *c, Loop *l, LLVMValueRef lo, LLVMValueRef hi)
     l->exit = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "done");
     LLVMBuildBr(c->b, l->header);
     LLVMPositionBuilderAtEnd(c->b, l->header);
-    l->phi = LLVMBuildPhi(c->b, c->t_i64, "i");
+    l->phi = LLVMBuildPhi(c->b, c->L.t_i64, "i");
     LLVMAddIncoming(l->phi, &lo, &pre, 1);
     LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, l->phi, hi, ""), l->body, l->exit);
     LLVMPositionBuilderAtEnd(c->b, l->body);
@@ -292,7 +292,7 @@ static void alloc_tile(Cg *c, const TcIrValue *v, uint32_t p, TcIrValue *const *
 static LLVMValueRef slot_ptr(Cg *c, uint32_t slot)
 {
     LLVMValueRef o = ci64(c, (int64_t)c->slots.data[slot].off);
-    LLVMValueRef p = LLVMBuildGEP2(c->b, c->t_i8, c->p_scratch, &o, 1, "");
+    LLVMValueRef p = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, "");
     PtrSlot ps = {p, slot};
     TC_VEC_PUSH(c->arena, c->ptrs, ps);
     return p;
@@ -454,7 +454,7 @@ static void emit_arange(Cg *c, const TcIrOp *op)
     const TcIrValue *r = op->results[0];
     Loop l;
     LLVMValueRef i = loop_begin(c, &l, ci64(c, 0), ci64(c, r->type->numel));
-    tile_store(c, TC_I32, V(c, r), i, LLVMBuildTrunc(c->b, i, c->t_i32, ""));
+    tile_store(c, TC_I32, V(c, r), i, LLVMBuildTrunc(c->b, i, c->L.t_i32, ""));
     loop_end(c, &l);
 }
 
@@ -573,7 +573,7 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
     LLVMBasicBlockRef kend = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "dot.k.end");
     LLVMBuildBr(c->b, kh);
     LLVMPositionBuilderAtEnd(c->b, kh);
-    LLVMValueRef k = LLVMBuildPhi(c->b, c->t_i64, "k");
+    LLVMValueRef k = LLVMBuildPhi(c->b, c->L.t_i64, "k");
     LLVMValueRef zero = ci64(c, 0);
     LLVMAddIncoming(k, &zero, &pre, 1);
     LLVMValueRef accp[MAXACC], accn[MAXACC];
@@ -593,7 +593,7 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
         LLVMValueRef a = LLVMBuildLoad2(c->b, st, LLVMBuildGEP2(c->b, st, A, &e, 1, ""), "");
         note_access(c, a, A);
         LLVMValueRef av = LLVMBuildInsertElement(c->b, LLVMGetUndef(vt), a, ci32(c, 0), "");
-        LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(c->t_i32, vl));
+        LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(c->L.t_i32, vl));
         av = LLVMBuildShuffleVector(c->b, av, LLVMGetUndef(vt), zeros, "");
         for (uint32_t j = 0; j < nv; j++) {
             uint32_t q = i * nv + j;
@@ -667,15 +667,15 @@ static CgTensor *param_tensor(Cg *c, uint32_t i, const TcType *t)
 {
     CgTensor *T = tc_arena_alloc(c->arena, sizeof *T);
     LLVMValueRef idx = ci64(c, i);
-    LLVMValueRef slot = LLVMBuildGEP2(c->b, c->t_ptr, c->p_args, &idx, 1, "");
-    LLVMValueRef desc = LLVMBuildLoad2(c->b, c->t_ptr, slot, "");
+    LLVMValueRef slot = LLVMBuildGEP2(c->b, c->L.t_ptr, c->p_args, &idx, 1, "");
+    LLVMValueRef desc = LLVMBuildLoad2(c->b, c->L.t_ptr, slot, "");
     T->rank = t->rank;
-    T->data = LLVMBuildLoad2(c->b, c->t_ptr, desc, "data");
+    T->data = LLVMBuildLoad2(c->b, c->L.t_ptr, desc, "data");
     for (uint32_t d = 0; d < t->rank; d++) {
         LLVMValueRef gi[3] = {ci32(c, 0), ci32(c, 3), ci32(c, d)};
-        T->size[d] = LLVMBuildLoad2(c->b, c->t_i64, LLVMBuildGEP2(c->b, c->t_tensor, desc, gi, 3, ""), "");
+        T->size[d] = LLVMBuildLoad2(c->b, c->L.t_i64, LLVMBuildGEP2(c->b, c->t_tensor, desc, gi, 3, ""), "");
         gi[1] = ci32(c, 4);
-        T->stride[d] = LLVMBuildLoad2(c->b, c->t_i64, LLVMBuildGEP2(c->b, c->t_tensor, desc, gi, 3, ""), "");
+        T->stride[d] = LLVMBuildLoad2(c->b, c->L.t_i64, LLVMBuildGEP2(c->b, c->t_tensor, desc, gi, 3, ""), "");
     }
     /* the runtime guarantees an innermost stride of 1 unless the param is strided */
     T->unit_inner = !(t->flags & TC_TENSOR_STRIDED);
@@ -716,7 +716,7 @@ static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
 {
     Access *a = ctx;
     uint32_t r = a->tile->rank, last = r - 1;
-    LLVMValueRef ok = LLVMConstInt(c->t_i1, 1, 0), rowoff = ci64(c, 0), tidx = ci64(c, 0);
+    LLVMValueRef ok = LLVMConstInt(c->L.t_i1, 1, 0), rowoff = ci64(c, 0), tidx = ci64(c, 0);
     for (uint32_t d = 0; d < last; d++) {
         LLVMValueRef pos = LLVMBuildAdd(c->b, a->off[d], idx[d], "");
         ok = LLVMBuildAnd(c->b, ok, LLVMBuildICmp(c->b, LLVMIntULT, pos, a->T->size[d], ""), "");
@@ -803,7 +803,7 @@ static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
     LLVMValueRef idx[TC_MAX_RANK];
     /* the usual case, a tile wholly inside the tensor, takes a plain copy; the
      * general one pads (load) or skips (store) the positions outside */
-    LLVMValueRef inside = LLVMConstInt(c->t_i1, 1, 0);
+    LLVMValueRef inside = LLVMConstInt(c->L.t_i1, 1, 0);
     for (uint32_t d = 0; d < r; d++) {
         LLVMValueRef n = ci64(c, a.tile->shape[d]);
         inside = LLVMBuildAnd(c->b, inside, LLVMBuildICmp(c->b, LLVMIntSGE, T->size[d], n, ""), "");
@@ -1008,7 +1008,7 @@ static void emit_op(Cg *c, const TcIrOp *op)
     case TC_OP_PROGRAM_ID: c->val[r->id] = c->p_pid[op->ival]; return;
     case TC_OP_NUM_PROGRAMS: {
         LLVMValueRef i = ci64(c, op->ival);
-        c->val[r->id] = LLVMBuildLoad2(c->b, c->t_i32, LLVMBuildGEP2(c->b, c->t_i32, c->p_grid, &i, 1, ""), "");
+        c->val[r->id] = LLVMBuildLoad2(c->b, c->L.t_i32, LLVMBuildGEP2(c->b, c->L.t_i32, c->p_grid, &i, 1, ""), "");
         return;
     }
     case TC_OP_SPLAT: emit_splat(c, op); return;
@@ -1058,8 +1058,8 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     c->scratch_bytes = 0;
     compute_liveness(c);
 
-    LLVMTypeRef params[7] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_i32, c->t_i32, c->t_i32, c->t_ptr};
-    LLVMTypeRef fty = LLVMFunctionType(c->t_void, params, 7, 0);
+    LLVMTypeRef params[7] = {c->L.t_ptr, c->L.t_ptr, c->L.t_ptr, c->L.t_i32, c->L.t_i32, c->L.t_i32, c->L.t_ptr};
+    LLVMTypeRef fty = LLVMFunctionType(c->L.t_void, params, 7, 0);
     char *name = tc_arena_printf(c->arena, "tilec_%s", f->name);
     c->fn = LLVMAddFunction(c->mod, name, fty);
     for (unsigned i = 0; i < 7; i++)
@@ -1082,20 +1082,20 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
             continue;
         }
         LLVMValueRef idx = ci64(c, i);
-        LLVMValueRef ptr = LLVMBuildLoad2(c->b, c->t_ptr, LLVMBuildGEP2(c->b, c->t_ptr, c->p_args, &idx, 1, ""), "");
+        LLVMValueRef ptr = LLVMBuildLoad2(c->b, c->L.t_ptr, LLVMBuildGEP2(c->b, c->L.t_ptr, c->p_args, &idx, 1, ""), "");
         TcDtype dt = p->type->dtype;
         if (tc_dtype_is_float(dt)) {
-            LLVMValueRef d = LLVMBuildLoad2(c->b, c->t_f64, ptr, p->name ? p->name : "");
+            LLVMValueRef d = LLVMBuildLoad2(c->b, c->L.t_f64, ptr, p->name ? p->name : "");
             c->val[p->id] = tc_el_cast(&c->L, TC_F64, dt, d);
         } else {
-            LLVMValueRef d = LLVMBuildLoad2(c->b, c->t_i64, ptr, p->name ? p->name : "");
+            LLVMValueRef d = LLVMBuildLoad2(c->b, c->L.t_i64, ptr, p->name ? p->name : "");
             c->val[p->id] = tc_el_cast(&c->L, TC_I64, dt, d);
         }
     }
     for (uint32_t k = 0; k < f->nsizes; k++) {
         LLVMValueRef idx = ci64(c, k);
         c->val[tc_ir_func_size(f, k)->id] =
-            LLVMBuildLoad2(c->b, c->t_i32, LLVMBuildGEP2(c->b, c->t_i32, c->p_sizes, &idx, 1, ""), tc_ir_func_size(f, k)->name);
+            LLVMBuildLoad2(c->b, c->L.t_i32, LLVMBuildGEP2(c->b, c->L.t_i32, c->p_sizes, &idx, 1, ""), tc_ir_func_size(f, k)->name);
     }
     c->pos = 1;
     const TcIrOp *y = NULL;
@@ -1112,17 +1112,7 @@ static void init_types(Cg *c)
     c->L.mod = c->mod;
     c->L.b = c->b;
     tc_el_init_types(&c->L);
-    c->t_void = LLVMVoidTypeInContext(c->ctx);
-    c->t_i1 = LLVMInt1TypeInContext(c->ctx);
-    c->t_i8 = LLVMInt8TypeInContext(c->ctx);
-    c->t_i16 = LLVMInt16TypeInContext(c->ctx);
-    c->t_i32 = LLVMInt32TypeInContext(c->ctx);
-    c->t_i64 = LLVMInt64TypeInContext(c->ctx);
-    c->t_f16 = LLVMHalfTypeInContext(c->ctx);
-    c->t_f32 = LLVMFloatTypeInContext(c->ctx);
-    c->t_f64 = LLVMDoubleTypeInContext(c->ctx);
-    c->t_ptr = LLVMPointerTypeInContext(c->ctx, 0);
-    LLVMTypeRef fields[4] = {c->t_ptr, c->t_i32, c->t_i32, LLVMArrayType2(c->t_i64, TILEC_MAX_RANK)};
+    LLVMTypeRef fields[4] = {c->L.t_ptr, c->L.t_i32, c->L.t_i32, LLVMArrayType2(c->L.t_i64, TILEC_MAX_RANK)};
     LLVMTypeRef f5[5] = {fields[0], fields[1], fields[2], fields[3], fields[3]};
     c->t_tensor = LLVMStructTypeInContext(c->ctx, f5, 5, 0);
 }
