@@ -710,44 +710,61 @@ static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef h
     return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSGT, x, hi, ""), hi, x, "");
 }
 
+/* Tile index of the first element of the row at outer indices idx. */
+static LLVMValueRef row_tile_index(Cg *c, const Access *a, const LLVMValueRef *idx)
+{
+    LLVMValueRef tidx = ci64(c, 0);
+    int64_t s = 1;
+    for (uint32_t d = a->tile->rank - 1; d-- > 0;) {
+        s *= a->tile->shape[d + 1];
+        tidx = LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, idx[d], ci64(c, s), ""), "");
+    }
+    return tidx;
+}
+
+/* Copies positions [jlo, jhi) of a row between the tile (from index tidx on)
+ * and the tensor (row start base, innermost offset o), in the access's
+ * direction. */
+static void copy_run(Cg *c, const Access *a, LLVMValueRef base, LLVMValueRef o, LLVMValueRef tidx, LLVMValueRef jlo,
+                     LLVMValueRef jhi)
+{
+    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
+    Loop l;
+    LLVMValueRef j = loop_begin(c, &l, jlo, jhi);
+    LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, j, ""), a->T->stride[a->tile->rank - 1], "");
+    LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
+    LLVMValueRef ti = LLVMBuildAdd(c->b, tidx, j, "");
+    if (a->is_store) tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
+    else tile_store(c, a->dt, a->buf, ti, tc_el_mem_load(&c->L, a->dt, p));
+    loop_end(c, &l);
+}
+
 /* One row (the innermost axis) of a load or store: positions [jlo, jhi) are
  * inside the tensor, the rest pad (load) or are skipped (store). */
 static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
 {
     Access *a = ctx;
-    uint32_t r = a->tile->rank, last = r - 1;
-    LLVMValueRef ok = LLVMConstInt(c->L.t_i1, 1, 0), rowoff = ci64(c, 0), tidx = ci64(c, 0);
+    uint32_t last = a->tile->rank - 1;
+    LLVMValueRef ok = LLVMConstInt(c->L.t_i1, 1, 0), rowoff = ci64(c, 0);
     for (uint32_t d = 0; d < last; d++) {
         LLVMValueRef pos = LLVMBuildAdd(c->b, a->off[d], idx[d], "");
         ok = LLVMBuildAnd(c->b, ok, LLVMBuildICmp(c->b, LLVMIntULT, pos, a->T->size[d], ""), "");
         rowoff = LLVMBuildAdd(c->b, rowoff, LLVMBuildMul(c->b, pos, a->T->stride[d], ""), "");
     }
-    /* tile index of this row's first element */
-    int64_t s = 1;
-    for (uint32_t d = last; d-- > 0;) {
-        s *= a->tile->shape[d + 1];
-        tidx = LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, idx[d], ci64(c, s), ""), "");
-    }
+    LLVMValueRef tidx = row_tile_index(c, a, idx);
     LLVMValueRef n = ci64(c, a->tile->shape[last]), o = a->off[last];
     LLVMValueRef jlo = clamp(c, LLVMBuildNeg(c->b, o, ""), ci64(c, 0), n);
     LLVMValueRef jhi = clamp(c, LLVMBuildSub(c->b, a->T->size[last], o, ""), ci64(c, 0), n);
     jlo = LLVMBuildSelect(c->b, ok, jlo, ci64(c, 0), "");
     jhi = LLVMBuildSelect(c->b, ok, jhi, ci64(c, 0), "");
-    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
-    LLVMValueRef base = LLVMBuildGEP2(c->b, mt, a->T->data, &rowoff, 1, "");
+    LLVMValueRef base = LLVMBuildGEP2(c->b, tc_el_memory_type(&c->L, a->dt), a->T->data, &rowoff, 1, "");
     Loop l;
     if (!a->is_store) {
         LLVMValueRef j = loop_begin(c, &l, ci64(c, 0), jlo);
         tile_store(c, a->dt, a->buf, LLVMBuildAdd(c->b, tidx, j, ""), a->pad);
         loop_end(c, &l);
     }
-    LLVMValueRef j = loop_begin(c, &l, jlo, jhi);
-    LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, j, ""), a->T->stride[last], "");
-    LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
-    LLVMValueRef ti = LLVMBuildAdd(c->b, tidx, j, "");
-    if (a->is_store) tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
-    else tile_store(c, a->dt, a->buf, ti, tc_el_mem_load(&c->L, a->dt, p));
-    loop_end(c, &l);
+    copy_run(c, a, base, o, tidx, jlo, jhi);
     if (!a->is_store) {
         LLVMValueRef j2 = loop_begin(c, &l, jhi, n);
         tile_store(c, a->dt, a->buf, LLVMBuildAdd(c->b, tidx, j2, ""), a->pad);
@@ -755,31 +772,21 @@ static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
     }
 }
 
-/* One row of a tile that lies wholly inside the tensor: a copy with a
- * constant trip count and no padding, which LLVM vectorizes without checks
- * or remainder loops. */
+/* One row of a tile that lies wholly inside the tensor: the whole row is
+ * copied, a constant trip count with no padding, which LLVM vectorizes
+ * without checks or remainder loops. */
 static void access_row_inside(Cg *c, void *ctx, LLVMValueRef *idx)
 {
     Access *a = ctx;
     uint32_t last = a->tile->rank - 1;
-    LLVMValueRef rowoff = ci64(c, 0), tidx = ci64(c, 0);
-    int64_t s = 1;
-    for (uint32_t d = last; d-- > 0;) {
+    LLVMValueRef rowoff = ci64(c, 0);
+    for (uint32_t d = last; d-- > 0;)
         rowoff = LLVMBuildAdd(c->b, rowoff, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, a->off[d], idx[d], ""), a->T->stride[d], ""), "");
-        s *= a->tile->shape[d + 1];
-        tidx = LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, idx[d], ci64(c, s), ""), "");
-    }
+    LLVMValueRef tidx = row_tile_index(c, a, idx);
+    /* the row's start includes the innermost offset, so the copy counts from 0 */
     rowoff = LLVMBuildAdd(c->b, rowoff, LLVMBuildMul(c->b, a->off[last], a->T->stride[last], ""), "");
-    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
-    LLVMValueRef base = LLVMBuildGEP2(c->b, mt, a->T->data, &rowoff, 1, "");
-    Loop l;
-    LLVMValueRef j = loop_begin(c, &l, ci64(c, 0), ci64(c, a->tile->shape[last]));
-    LLVMValueRef e = LLVMBuildMul(c->b, j, a->T->stride[last], "");
-    LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
-    LLVMValueRef ti = LLVMBuildAdd(c->b, tidx, j, "");
-    if (a->is_store) tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
-    else tile_store(c, a->dt, a->buf, ti, tc_el_mem_load(&c->L, a->dt, p));
-    loop_end(c, &l);
+    LLVMValueRef base = LLVMBuildGEP2(c->b, tc_el_memory_type(&c->L, a->dt), a->T->data, &rowoff, 1, "");
+    copy_run(c, a, base, ci64(c, 0), tidx, ci64(c, 0), ci64(c, a->tile->shape[last]));
 }
 
 static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
