@@ -187,7 +187,7 @@ static int cmp_double(const void *a, const void *b)
  * during the measurement (it is shared, and its clock varies) falls on all
  * of them alike. As many rounds as fit in about budget_ms per alternative:
  * at least 3, at most 25. ms[i] is the median of alternative i. */
-enum { MAX_ALT = 1 + 8 };
+enum { MAX_ALT = 1 + MAX_CONFIGS };
 static void time_side_by_side(int n, RunFn const *fn, void *const *ctx, double budget_ms, double *ms)
 {
     double warm = 0;
@@ -212,7 +212,6 @@ static void time_side_by_side(int n, RunFn const *fn, void *const *ctx, double b
         ms[i] = reps % 2 ? t[i][reps / 2] : 0.5 * (t[i][reps / 2 - 1] + t[i][reps / 2]);
     }
 }
-
 
 static void print_header(void)
 {
@@ -455,26 +454,40 @@ static void usage(FILE *f)
           f);
 }
 
-/* Compiles examples/gemm.tile (T = f32) once per BMxBNxBK in list. */
-static void compile_gemm_configs(Bench *bn, const char *list)
+/* Parses --configs (BMxBNxBK,...) into cfg; exits with status 2 on a bad list. */
+static int parse_configs(const char *list, int cfg[MAX_CONFIGS][3])
 {
-    const char *p = list;
-    while (*p) {
-        int bm, bnn, bk, used = 0;
-        if (sscanf(p, "%dx%dx%d%n", &bm, &bnn, &bk, &used) != 3 || bm < 1 || bnn < 1 || bk < 1 ||
-            (p[used] != ',' && p[used] != 0)) {
+    int n = 0;
+    for (const char *p = list; *p;) {
+        int used = 0;
+        if (n == MAX_CONFIGS) {
+            fprintf(stderr, "bench_cpu: --configs: at most %d configurations\n", MAX_CONFIGS);
+            exit(2);
+        }
+        if (sscanf(p, "%dx%dx%d%n", &cfg[n][0], &cfg[n][1], &cfg[n][2], &used) != 3 || cfg[n][0] < 1 ||
+            cfg[n][1] < 1 || cfg[n][2] < 1 || (p[used] != ',' && p[used] != 0)) {
             fprintf(stderr, "bench_cpu: --configs: '%s' is not a list of BMxBNxBK\n", list);
             exit(2);
         }
-        if (bn->ngemm == MAX_CONFIGS) die("--configs: at most 8 configurations");
+        n++;
+        p += used + (p[used] == ',');
+    }
+    if (n == 0) {
+        fprintf(stderr, "bench_cpu: --configs: no configuration given\n");
+        exit(2);
+    }
+    return n;
+}
+
+/* Compiles examples/gemm.tile (T = f32) once per configuration. */
+static void compile_gemm_configs(Bench *bn, int cfg[MAX_CONFIGS][3], int n)
+{
+    for (int i = 0; i < n; i++) {
         char v[3][16], label[64];
-        snprintf(v[0], sizeof v[0], "%d", bm);
-        snprintf(v[1], sizeof v[1], "%d", bnn);
-        snprintf(v[2], sizeof v[2], "%d", bk);
-        snprintf(label, sizeof label, "%dx%dx%d", bm, bnn, bk);
+        for (int k = 0; k < 3; k++) snprintf(v[k], sizeof v[k], "%d", cfg[i][k]);
+        snprintf(label, sizeof label, "%sx%sx%s", v[0], v[1], v[2]);
         const TcConstOverride defs[4] = {{"T", "f32"}, {"BM", v[0]}, {"BN", v[1]}, {"BK", v[2]}};
         compile_example(bn, &bn->gemm[bn->ngemm++], "gemm", defs, 4, label);
-        p += used + (p[used] == ',');
     }
 }
 
@@ -498,6 +511,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    int cfg[MAX_CONFIGS][3];
+    int ncfg = parse_configs(configs, cfg);
     for (int r = 0; r < MAX_RT; r++) {
         tilec_runtime_options ro = {sizeof ro, TILEC_BACKEND_CPU, r == 0 ? 1 : threads};
         if (tilec_runtime_create(&ro, &bn.rt[r]) != TILEC_OK) die("cannot create the runtime");
@@ -512,7 +527,7 @@ int main(int argc, char **argv)
            "# its timing excludes the f16 -> f32 copies; GFLOP/s count 4*S*S*D per head (causal: half)\n");
     print_loadavg("at start");
 
-    compile_gemm_configs(&bn, configs);
+    compile_gemm_configs(&bn, cfg, ncfg);
     printf("# gemm tile configs (BMxBNxBK):");
     for (int i = 0; i < bn.ngemm; i++) printf(" %s (compiled in %.0f ms)", bn.gemm[i].label, bn.gemm[i].compile_ms);
     printf("\n\n");
