@@ -317,12 +317,15 @@ static void tag_accesses(Cg *c)
     if (c->slots.len < 2) return;
     LLVMMetadataRef dname = LLVMMDStringInContext2(c->ctx, "tilec.scratch", 13);
     LLVMMetadataRef domain = LLVMMDNodeInContext2(c->ctx, &dname, 1);
-    char buf[64];
+    TcStrBuf name;
+    tc_sb_init(&name);
     for (uint32_t i = 0; i < c->slots.len; i++) {
-        int n = snprintf(buf, sizeof buf, "tilec.%s.buf%u", c->f->name, i);
-        LLVMMetadataRef ops[2] = {LLVMMDStringInContext2(c->ctx, buf, (size_t)n), domain};
+        tc_sb_clear(&name); /* kernel names have no length limit */
+        tc_sb_printf(&name, "tilec.%s.buf%u", c->f->name, i);
+        LLVMMetadataRef ops[2] = {LLVMMDStringInContext2(c->ctx, name.data, name.len), domain};
         c->slots.data[i].scope = LLVMMDNodeInContext2(c->ctx, ops, 2);
     }
+    tc_sb_free(&name);
     unsigned k_scope = LLVMGetMDKindIDInContext(c->ctx, "alias.scope", 11);
     unsigned k_noalias = LLVMGetMDKindIDInContext(c->ctx, "noalias", 7);
     LLVMMetadataRef *others = tc_arena_alloc(c->arena, c->slots.len * sizeof *others);
