@@ -29,6 +29,17 @@ extern "C" {
 #define TILEC_RUNTIME_VERSION_MINOR 1
 #define TILEC_MAX_RANK 8
 
+/* Limits of a signature text (format at the end of this file). The compiler
+ * refuses (E5004) a kernel whose signature would exceed them, so every kernel
+ * it compiles can be loaded. */
+#define TILEC_SIG_MAX_NAME 256         /* characters in a name (tilec's identifier limit) */
+#define TILEC_SIG_MAX_PARAMS 64        /* params of a kernel, tensors and scalars */
+#define TILEC_SIG_MAX_SIZES 64         /* distinct size names */
+#define TILEC_SIG_MAX_CONSTS 64        /* const parameters */
+#define TILEC_SIG_MAX_LINE 4096        /* characters in a line, without '\n' */
+#define TILEC_SIG_MAX_GRID_TOKENS 256  /* tokens in one axis program */
+#define TILEC_SIG_MAX_GRID_STACK 64    /* stack depth of one axis program */
+
 typedef enum tilec_status {
     TILEC_OK = 0,
     TILEC_ERR_INVALID_ARGUMENT = 1, /* a launch argument does not match the signature */
@@ -338,8 +349,9 @@ tilec_tensor tilec_tensor_contiguous(void *data, int32_t dtype, int32_t rank, co
  * (binary), eq ne lt le gt ge (binary, result 0/1), neg not (unary),
  * select (c a b; also written select:T, which first wraps a and b into T),
  * cast:T (wraps the value into T). The value left is the extent; an extent
- * <= 0 launches nothing. Limits: 256 tokens and a stack of 64 per axis,
- * 64 params, 64 sizes, 64 consts, names of 127 characters, lines of 2048.
+ * <= 0 launches nothing. Limits: the TILEC_SIG_MAX_* macros above (256
+ * tokens and a stack of 64 per axis, 64 params, 64 sizes, 64 consts, names of
+ * 256 characters, lines of 4096).
  */
 
 #ifdef __cplusplus

@@ -22,17 +22,17 @@
 
 #include "tilec_runtime.h"
 
-#define RT_MAX_NAME 127          /* characters in a name */
-#define RT_MAX_PARAMS 64
-#define RT_MAX_SIZES 64
-#define RT_MAX_CONSTS 64
-#define RT_MAX_LINE 2048         /* characters in a line, without '\n' */
+#define RT_MAX_NAME TILEC_SIG_MAX_NAME     /* characters in a name */
+#define RT_MAX_PARAMS TILEC_SIG_MAX_PARAMS
+#define RT_MAX_SIZES TILEC_SIG_MAX_SIZES
+#define RT_MAX_CONSTS TILEC_SIG_MAX_CONSTS
+#define RT_MAX_LINE TILEC_SIG_MAX_LINE     /* characters in a line, without '\n' */
 #define RT_MAX_TEXT (1 << 20)    /* bytes in a signature text */
 #define RT_MAX_WARPS 1024
 #define RT_MAX_SCRATCH (1 << 30) /* bytes */
 #define RT_MAX_SMEM (1 << 24)    /* bytes of GPU dynamic shared memory */
-#define RT_GRID_MAX_TOKENS 256   /* tokens in one axis program */
-#define RT_GRID_MAX_STACK 64     /* stack depth of one axis program */
+#define RT_GRID_MAX_TOKENS TILEC_SIG_MAX_GRID_TOKENS /* tokens in one axis program */
+#define RT_GRID_MAX_STACK TILEC_SIG_MAX_GRID_STACK   /* stack depth of one axis program */
 
 typedef enum rt_access { RT_ACCESS_IN, RT_ACCESS_OUT, RT_ACCESS_INOUT } rt_access;
 

@@ -861,13 +861,17 @@ static void malformed_signatures_name_their_line(void **state)
     assert_non_null(longline);
     strcpy(longline, "tilec-signature 1\nkernel ");
     size_t n = strlen(longline);
-    memset(longline + n, 'x', 3000);
-    strcpy(longline + n + 3000, "\nend\n");
-    expect_bad_signature(rt, longline, 2, "line longer than 2048 characters");
-    /* A name too long. */
-    longline[n + 200] = '\0';
+    memset(longline + n, 'x', 5000);
+    strcpy(longline + n + 5000, "\nend\n");
+    expect_bad_signature(rt, longline, 2, "line longer than 4096 characters");
+    /* A name too long (TILEC_SIG_MAX_NAME, tilec's identifier limit, is the
+     * longest accepted: the text then fails on its next line). */
+    longline[n + 257] = '\0';
     strcat(longline, "\nend\n");
-    expect_bad_signature(rt, longline, 2, "kernel name longer than 127 characters");
+    expect_bad_signature(rt, longline, 2, "kernel name longer than 256 characters");
+    longline[n + 256] = '\0';
+    strcat(longline, "\nend\n");
+    expect_bad_signature(rt, longline, 3, "no 'warps' line before 'end'");
     /* Too many params, too many grid tokens, too deep a stack. */
     size_t len = (size_t)snprintf(longline, 8192, "tilec-signature 1\nkernel k\n");
     for (int i = 0; i < 65; i++) len += (size_t)snprintf(longline + len, 8192 - len, "param p%d scalar i32\n", i);
