@@ -108,7 +108,7 @@ static void print_loadavg(const char *when)
 /* Front end, default passes and JIT, as `tilec run` does; then one module per
  * runtime. */
 static void compile_example(Bench *bn, Compiled *c, const char *name, const TcConstOverride *defs, uint32_t ndefs,
-                            const char *label)
+                            const char *label, bool no_cache)
 {
     double t0 = now_ms();
     memset(c, 0, sizeof *c);
@@ -128,7 +128,7 @@ static void compile_example(Bench *bn, Compiled *c, const char *name, const TcCo
         TcSemaOptions so = {defs, ndefs, name};
         TcPipeline pipe;
         TcPassOptions po = {0};
-        TcCpuOptions co = {.opt_level = 3, .fast_dot = bn->fast_dot};
+        TcCpuOptions co = {.opt_level = 3, .fast_dot = bn->fast_dot, .no_tile_cache = no_cache};
         ok = de.nerrors == 0 && tc_sema_lower(ast, c->m, &de, &so) &&
              tc_pipeline_parse(TC_DEFAULT_PIPELINE, &c->arena, &de, &pipe) &&
              tc_pipeline_run(&pipe, c->m, &de, &po, NULL, NULL) && tc_jit_compile(c->m, &co, &de, &c->jit);
@@ -386,7 +386,7 @@ static void attention_case(Bench *bn, int Z, int H, int S, int D, bool causal)
     TcConstOverride defs[2] = {{"D", dval}, {"CAUSAL", causal ? "true" : "false"}};
     snprintf(label, sizeof label, "BQ=64 BKV=64");
     Compiled cfg;
-    compile_example(bn, &cfg, "attention", defs, 2, label);
+    compile_example(bn, &cfg, "attention", defs, 2, label, false);
 
     size_t n = (size_t)Z * H * S * D;
     AttnCtx a = {Z, H, S, D, causal, (float)(1.0 / sqrt((double)D)), xalloc(n * 4), xalloc(n * 4), xalloc(n * 4),
@@ -448,14 +448,16 @@ static void usage(FILE *f)
           "  --quick          a small subset (smoke run)\n"
           "  --threads N      the multi-threaded runs use N threads (default: all cores)\n"
           "  --filter TEXT    only the cases whose name contains TEXT (e.g. 'gemm f32 1024', 'causal')\n"
-          "  --configs LIST   GEMM tile configurations BMxBNxBK, comma-separated (at most 8; default: " DEFAULT_CONFIGS ")\n"
+          "  --configs LIST   GEMM tile configurations BMxBNxBK, comma-separated (at most 8; default: " DEFAULT_CONFIGS ");\n"
+          "                   BMxBNxBK/nocache compiles without tile caches (docs/cpu.md), to compare\n"
           "  --all-configs    print every GEMM configuration's time, not only the fastest\n"
           "  --no-fast-dot    compile tilec's dot without fused multiply-add\n",
           f);
 }
 
-/* Parses --configs (BMxBNxBK,...) into cfg; exits with status 2 on a bad list. */
-static int parse_configs(const char *list, int cfg[MAX_CONFIGS][3])
+/* Parses --configs (BMxBNxBK[/nocache],...) into cfg (cfg[i][3]: 1 for /nocache);
+ * exits with status 2 on a bad list. */
+static int parse_configs(const char *list, int cfg[MAX_CONFIGS][4])
 {
     int n = 0;
     for (const char *p = list; *p;) {
@@ -465,10 +467,14 @@ static int parse_configs(const char *list, int cfg[MAX_CONFIGS][3])
             exit(2);
         }
         if (sscanf(p, "%dx%dx%d%n", &cfg[n][0], &cfg[n][1], &cfg[n][2], &used) != 3 || cfg[n][0] < 1 ||
-            cfg[n][1] < 1 || cfg[n][2] < 1 || (p[used] != ',' && p[used] != 0)) {
+            cfg[n][1] < 1 || cfg[n][2] < 1 ||
+            (p[used] != ',' && p[used] != 0 && strncmp(p + used, "/nocache", 8) != 0) ||
+            (strncmp(p + used, "/nocache", 8) == 0 && p[used + 8] != ',' && p[used + 8] != 0)) {
             fprintf(stderr, "bench_cpu: --configs: '%s' is not a list of BMxBNxBK\n", list);
             exit(2);
         }
+        cfg[n][3] = strncmp(p + used, "/nocache", 8) == 0;
+        if (cfg[n][3]) used += 8;
         n++;
         p += used + (p[used] == ',');
     }
@@ -480,14 +486,14 @@ static int parse_configs(const char *list, int cfg[MAX_CONFIGS][3])
 }
 
 /* Compiles examples/gemm.tile (T = f32) once per configuration. */
-static void compile_gemm_configs(Bench *bn, int cfg[MAX_CONFIGS][3], int n)
+static void compile_gemm_configs(Bench *bn, int cfg[MAX_CONFIGS][4], int n)
 {
     for (int i = 0; i < n; i++) {
         char v[3][16], label[64];
         for (int k = 0; k < 3; k++) snprintf(v[k], sizeof v[k], "%d", cfg[i][k]);
-        snprintf(label, sizeof label, "%sx%sx%s", v[0], v[1], v[2]);
+        snprintf(label, sizeof label, "%sx%sx%s%s", v[0], v[1], v[2], cfg[i][3] ? "/nocache" : "");
         const TcConstOverride defs[4] = {{"T", "f32"}, {"BM", v[0]}, {"BN", v[1]}, {"BK", v[2]}};
-        compile_example(bn, &bn->gemm[bn->ngemm++], "gemm", defs, 4, label);
+        compile_example(bn, &bn->gemm[bn->ngemm++], "gemm", defs, 4, label, cfg[i][3]);
     }
 }
 
@@ -511,7 +517,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    int cfg[MAX_CONFIGS][3];
+    int cfg[MAX_CONFIGS][4];
     int ncfg = parse_configs(configs, cfg);
     for (int r = 0; r < MAX_RT; r++) {
         tilec_runtime_options ro = {sizeof ro, TILEC_BACKEND_CPU, r == 0 ? 1 : threads};

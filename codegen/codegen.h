@@ -27,6 +27,7 @@ typedef struct TcCpuOptions {
     const char *cpu;        /* NULL: the host CPU; e.g. "x86-64-v3", "skylake-avx512" */
     const char *features;   /* NULL: the host's (when cpu is NULL) or none */
     bool fast_dot;          /* let dot use fused multiply-add (results differ in the last bits) */
+    bool no_tile_cache;     /* never keep loaded tiles for later program instances (for comparison) */
 } TcCpuOptions;
 
 /* The compiled form of a module: LLVM IR text or assembly or an object file. */

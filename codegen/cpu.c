@@ -80,6 +80,9 @@ typedef struct Cg {
     LLVMValueRef p_args, p_sizes, p_grid, p_pid[3], p_scratch;
     /* per value id */
     LLVMValueRef *val;      /* scalar value, or tile base pointer */
+    struct TileCache **cache; /* loads: the tile cache it fills and reads, or NULL */
+    int8_t *pid0_dep;       /* per value: 0 unknown, 1 independent of program_id(0), 2 dependent */
+    bool uses_cache;
     CgTensor **tens;        /* tensors */
     uint32_t *slot_of;      /* tiles: index into slots */
     uint32_t *defpos, *endpos, *cross;
@@ -98,6 +101,35 @@ typedef struct Cg {
 } Cg;
 
 static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
+
+/*
+ * Tile caches. Consecutive program instances on a thread usually differ only
+ * in program_id(0) (the runtime hands them out with axis 0 fastest), so a
+ * load whose offsets do not depend on it - GEMM's b tiles, attention's k and v
+ * tiles - reads the same tiles again in the next instance. Such a load, from
+ * a read-only tensor param, copies each tile that lies wholly inside the
+ * tensor into a per-thread cache in scratch, keyed by its offsets, and the
+ * next instance that loads the same tile uses the copy. The runtime zeroes
+ * the first 8 bytes of a worker's scratch before the worker's first instance
+ * of each launch; the first instance that sees 0 empties every key and sets
+ * them to 1, so nothing cached outlives its launch (the tensors may change
+ * between launches). A cache holds CAP tiles, entry (sum of off[d] /
+ * shape[d]) mod CAP; a key stores off[d] + 1, so an emptied key matches
+ * nothing.
+ */
+#define CACHE_HEADER 64                 /* bytes at the start of scratch: launch word */
+#define CACHE_MAX_ENTRIES 64
+#define CACHE_BYTES_PER_LOAD ((uint64_t)8 << 20)
+#define CACHE_MAX_TILE ((uint64_t)64 << 10) /* larger tiles: the cache measured no faster (docs/benchmarks.md) */
+#define CACHE_BYTES_PER_KERNEL ((uint64_t)16 << 20)
+
+typedef struct TileCache {
+    uint64_t keys;       /* scratch offset of the keys: cap entries of rank int64 */
+    uint64_t data;       /* scratch offset of the tiles: cap entries of entry bytes */
+    uint64_t entry;      /* bytes per tile */
+    uint32_t cap;        /* entries, a power of two */
+    uint32_t rank;
+} TileCache;
 
 /* ------------------------------------------------------------- types */
 
@@ -353,7 +385,8 @@ static void copy_bytes(Cg *c, const TcType *t, LLVMValueRef dst, LLVMValueRef sr
 /* Copies tile value src into tile value dst's buffer unless they share it. */
 static void copy_tile(Cg *c, const TcIrValue *dst, const TcIrValue *src)
 {
-    if (c->slot_of[dst->id] == c->slot_of[src->id]) return;
+    /* a tile read from a cache is not in its buffer (the buffer only holds edge tiles) */
+    if (c->slot_of[dst->id] == c->slot_of[src->id] && !c->cache[src->id]) return;
     copy_bytes(c, dst->type, c->val[dst->id], c->val[src->id]);
 }
 
@@ -792,6 +825,39 @@ static void access_row_inside(Cg *c, void *ctx, LLVMValueRef *idx)
     copy_run(c, a, base, ci64(c, 0), tidx, ci64(c, 0), ci64(c, a->tile->shape[last]));
 }
 
+/* The cache entry of a tile wholly inside the tensor: filled (copied, key
+ * written) unless its key already matches. Returns the entry's tile. */
+static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
+{
+    LLVMValueRef e = ci64(c, 0);
+    for (uint32_t d = 0; d < tc->rank; d++)
+        e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, a->off[d], ci64(c, a->tile->shape[d]), ""), "");
+    e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
+    LLVMValueRef ko = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->keys), LLVMBuildMul(c->b, e, ci64(c, 8 * tc->rank), ""), "");
+    LLVMValueRef keyp = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &ko, 1, "key");
+    LLVMValueRef dof = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
+    LLVMValueRef data = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &dof, 1, "cached");
+    LLVMValueRef hit = LLVMConstInt(c->L.t_i1, 1, 0), want[TC_MAX_RANK], kp[TC_MAX_RANK];
+    for (uint32_t d = 0; d < tc->rank; d++) {
+        LLVMValueRef i = ci64(c, d);
+        kp[d] = LLVMBuildGEP2(c->b, c->L.t_i64, keyp, &i, 1, "");
+        want[d] = LLVMBuildAdd(c->b, a->off[d], ci64(c, 1), "");
+        hit = LLVMBuildAnd(c->b, hit, LLVMBuildICmp(c->b, LLVMIntEQ, LLVMBuildLoad2(c->b, c->L.t_i64, kp[d], ""), want[d], ""), "");
+    }
+    LLVMBasicBlockRef fill = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "cache.fill");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "cache.join");
+    LLVMBuildCondBr(c->b, hit, join, fill);
+    LLVMPositionBuilderAtEnd(c->b, fill);
+    Access to = *a;
+    to.buf = data;
+    LLVMValueRef idx[TC_MAX_RANK];
+    nest(c, a->tile->rank - 1, a->tile->shape, 0, idx, access_row_inside, &to);
+    for (uint32_t d = 0; d < tc->rank; d++) LLVMBuildStore(c->b, want[d], kp[d]);
+    LLVMBuildBr(c->b, join);
+    LLVMPositionBuilderAtEnd(c->b, join);
+    return data;
+}
+
 static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
 {
     const CgTensor *T = c->tens[op->operands[0]->id];
@@ -825,12 +891,23 @@ static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "access.done");
     LLVMBuildCondBr(c->b, inside, fast, slow);
     LLVMPositionBuilderAtEnd(c->b, fast);
-    nest(c, a.tile->rank - 1, a.tile->shape, 0, idx, access_row_inside, &a);
+    const TileCache *tc = is_store ? NULL : c->cache[op->results[0]->id];
+    LLVMValueRef cached = tc ? cache_lookup(c, tc, &a) : NULL;
+    if (!tc) nest(c, a.tile->rank - 1, a.tile->shape, 0, idx, access_row_inside, &a);
+    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(c->b);
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, slow);
     nest(c, a.tile->rank - 1, a.tile->shape, 0, idx, access_row, &a);
+    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(c->b);
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, done);
+    if (tc) { /* the tile is in the cache entry, or (edge tiles) in its own buffer */
+        LLVMValueRef ptrs[2] = {cached, a.buf};
+        LLVMBasicBlockRef from[2] = {fast_end, slow_end};
+        LLVMValueRef phi = LLVMBuildPhi(c->b, c->L.t_ptr, "tile");
+        LLVMAddIncoming(phi, ptrs, from, 2);
+        c->val[op->results[0]->id] = phi;
+    }
 }
 
 /* -------------------------------------------------- control flow */
@@ -1057,6 +1134,73 @@ static void emit_block(Cg *c, const TcIrBlock *blk, const TcIrOp **yield)
 
 /* ---------------------------------------------------------- kernels */
 
+/* Whether v may differ between program instances that differ only in
+ * program_id(0). Conservative: carried loop values, results of regions and
+ * chains deeper than 256 count as dependent. */
+static bool depends_on_pid0(Cg *c, const TcIrValue *v, int depth)
+{
+    int8_t *st = &c->pid0_dep[v->id];
+    if (*st) return *st == 2;
+    if (depth > 256) return true;
+    *st = 2; /* while in progress: a cycle counts as dependent */
+    bool dep = true;
+    const TcIrOp *def = v->def, *parent = v->block ? v->block->parent : NULL;
+    if (def && def->nregions == 0) {
+        dep = def->opc == TC_OP_PROGRAM_ID && def->ival == 0;
+        for (uint32_t i = 0; i < def->noperands && !dep; i++) dep = depends_on_pid0(c, def->operands[i], depth + 1);
+    } else if (!def && !parent) {
+        dep = false; /* params and sizes */
+    } else if (!def && parent->opc == TC_OP_FOR && v->index == 0) {
+        dep = false; /* the induction variable: as its bounds and step */
+        for (uint32_t i = 0; i < 3 && !dep; i++) dep = depends_on_pid0(c, parent->operands[i], depth + 1);
+    }
+    *st = dep ? 2 : 1;
+    return dep;
+}
+
+static void find_cached_load(TcIrOp *op, void *ctx)
+{
+    Cg *c = ctx;
+    if (op->opc != TC_OP_LOAD) return;
+    const TcIrValue *t = op->operands[0], *r = op->results[0];
+    if (t->def || t->block->parent || (t->type->flags & (TC_TENSOR_OUT | TC_TENSOR_INOUT))) return;
+    for (uint32_t d = 0; d < t->type->rank; d++)
+        if (depends_on_pid0(c, op->operands[1 + d], 0)) return;
+    uint64_t entry = tile_bytes(r->type);
+    if (entry > CACHE_MAX_TILE) return;
+    uint32_t cap = CACHE_MAX_ENTRIES;
+    while (cap > 1 && (uint64_t)cap * entry > CACHE_BYTES_PER_LOAD) cap /= 2;
+    uint64_t keys = align64((uint64_t)cap * 8 * t->type->rank);
+    uint64_t start = c->uses_cache ? c->scratch_bytes : CACHE_HEADER;
+    if (cap < 2 || start + keys + (uint64_t)cap * entry > CACHE_HEADER + CACHE_BYTES_PER_KERNEL) return;
+    TileCache *tc = tc_arena_alloc(c->arena, sizeof *tc);
+    *tc = (TileCache){start, start + keys, entry, cap, t->type->rank};
+    c->cache[r->id] = tc;
+    c->scratch_bytes = start + keys + (uint64_t)cap * entry;
+    c->uses_cache = true;
+}
+
+/* Empties every cache at an instance's start when the launch word says a
+ * new launch began, then marks the launch as seen. */
+static void emit_cache_reset(Cg *c)
+{
+    LLVMValueRef word = LLVMBuildLoad2(c->b, c->L.t_i64, c->p_scratch, "launch");
+    LLVMBasicBlockRef reset = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "cache.reset");
+    LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "cache.ready");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, word, ci64(c, 0), ""), reset, go);
+    LLVMPositionBuilderAtEnd(c->b, reset);
+    for (uint32_t i = 0; i < c->f->nvalues + 1; i++) {
+        const TileCache *tc = c->cache[i];
+        if (!tc) continue;
+        LLVMValueRef o = ci64(c, (int64_t)tc->keys);
+        LLVMBuildMemSet(c->b, LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, ""), LLVMConstInt(c->L.t_i8, 0, 0),
+                        ci64(c, (int64_t)tc->cap * 8 * tc->rank), 8);
+    }
+    LLVMBuildStore(c->b, ci64(c, 1), c->p_scratch);
+    LLVMBuildBr(c->b, go);
+    LLVMPositionBuilderAtEnd(c->b, go);
+}
+
 static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
 {
     c->f = f;
@@ -1064,8 +1208,14 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     c->val = tc_arena_alloc(c->arena, n * sizeof *c->val);
     c->tens = tc_arena_alloc(c->arena, n * sizeof *c->tens);
     c->slot_of = tc_arena_alloc(c->arena, n * sizeof *c->slot_of);
+    c->cache = tc_arena_alloc(c->arena, n * sizeof *c->cache);
+    c->pid0_dep = tc_arena_alloc(c->arena, n * sizeof *c->pid0_dep);
+    memset(c->cache, 0, n * sizeof *c->cache);
+    memset(c->pid0_dep, 0, n * sizeof *c->pid0_dep);
     c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;
+    c->uses_cache = false;
+    if (!c->opt->no_tile_cache) tc_ir_walk_func(f, find_cached_load, c); /* caches first in scratch, then tiles */
     compute_liveness(c);
 
     LLVMTypeRef params[7] = {c->L.t_ptr, c->L.t_ptr, c->L.t_ptr, c->L.t_i32, c->L.t_i32, c->L.t_i32, c->L.t_ptr};
@@ -1107,6 +1257,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
         c->val[tc_ir_func_size(f, k)->id] =
             LLVMBuildLoad2(c->b, c->L.t_i32, LLVMBuildGEP2(c->b, c->L.t_i32, c->p_sizes, &idx, 1, ""), tc_ir_func_size(f, k)->name);
     }
+    if (c->uses_cache) emit_cache_reset(c);
     c->pos = 1;
     const TcIrOp *y = NULL;
     emit_block(c, f->body, &y);

@@ -192,7 +192,11 @@ tilec_status tilec_copy_to_host(tilec_runtime *rt, void *dst, const void *src, s
  * holds the three grid extents; scratch is scratch_bytes (from the signature)
  * of 64-byte aligned memory owned by the calling worker thread (possibly NULL
  * when scratch_bytes is 0). Program instances of one launch run concurrently
- * on several threads.
+ * on several threads. Before a worker runs its first instance of a launch,
+ * the runtime sets the first 8 bytes of its scratch to 0 (the launch word);
+ * the kernel may keep data in its scratch from one instance to the next and
+ * uses the launch word to drop it when a new launch begins (tile caches,
+ * docs/cpu.md).
  */
 typedef void (*tilec_cpu_fn)(void *const *args, const int32_t *sizes, const int32_t *grid,
                              int32_t pid0, int32_t pid1, int32_t pid2, void *scratch);

@@ -58,6 +58,8 @@ struct cpu_pool {
 static void run_instances(cpu_pool *pool, const rt_launch *l, void *scratch)
 {
     int64_t g0 = l->grid[0], g1 = l->grid[1];
+    /* the launch word (tilec_cpu_fn): a new launch begins for this worker */
+    if (scratch != NULL && l->sig->scratch >= 8) memset(scratch, 0, 8);
     for (;;) {
         int64_t i = atomic_fetch_add_explicit(&pool->next, 1, memory_order_relaxed);
         if (i >= l->total) break;

@@ -66,6 +66,7 @@ static void usage(FILE *f)
           "  --cpu=NAME              CPU to compile for instead of the host's (e.g. x86-64-v3)\n"
           "  -O0 .. -O3              optimization level for code generation (default -O3)\n"
           "  --fast-dot              let dot use fused multiply-add\n"
+          "  --no-tile-cache         (cpu) never keep loaded tiles for later program instances\n"
           "  -D NAME=VALUE           set a const parameter (repeatable)\n"
           "  --kernel NAME           compile only kernel NAME\n"
           "  -x LANG                 input language: tile (default) or tile-ir\n"
@@ -145,6 +146,8 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
             o->cpu.opt_level = o->gpu.opt_level = arg[2] - '0';
         } else if (strcmp(arg, "--fast-dot") == 0) {
             o->cpu.fast_dot = true;
+        } else if (strcmp(arg, "--no-tile-cache") == 0) {
+            o->cpu.no_tile_cache = true;
         } else if (strncmp(arg, "-x", 2) == 0) {
             const char *lang = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
             if (!lang) { option_error(de, "%s needs a language", arg); return false; }

@@ -467,6 +467,55 @@ static void test_cpu_vector_add(void **state)
     }
 }
 
+/* Tile caches (docs/cpu.md): gemm's b tiles do not depend on program_id(0),
+ * so each worker keeps them for its next instances. Launch the same kernel
+ * twice on the same buffers with b changed in between: the second launch
+ * must see the new b (the launch word empties the caches), on one thread and
+ * on three. Small integers make every result exact. */
+static void test_cpu_tile_cache_across_launches(void **state)
+{
+    (void)state;
+    static const TcConstOverride defs[4] = {{"BM", "16"}, {"BN", "16"}, {"BK", "8"}, {"T", "f32"}};
+    Prog p;
+    prog_compile(&p, "gemm", defs, 4, false);
+    /* the kernel does use a cache, and --no-tile-cache removes it */
+    for (int off = 0; off < 2; off++) {
+        TcCpuOptions co = {.opt_level = 0, .no_tile_cache = off};
+        TcStrBuf ir;
+        tc_sb_init(&ir);
+        assert_true(tc_cpu_compile(p.m, &co, TC_CPU_EMIT_LLVM, &ir, &p.de));
+        assert_true((strstr(ir.data, "cache.fill") != NULL) == !off);
+        tc_sb_free(&ir);
+    }
+    enum { M = 64, N = 48, K = 40 }; /* 4 x 3 instances, interior and whole tiles */
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+    float *c = malloc(sizeof(float) * M * N), *want = malloc(sizeof(float) * M * N);
+    assert_true(a && b && c && want);
+    for (int i = 0; i < M * K; i++) a[i] = (float)(i % 7 - 3);
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sc[2] = {M, N};
+    tilec_arg args[4] = {{.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(a, TILEC_F32, 2, sa)},
+                         {.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(b, TILEC_F32, 2, sb)},
+                         {.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(c, TILEC_F32, 2, sc)},
+                         {.kind = TILEC_ARG_FLOAT, .f = 1.0}};
+    for (int r = 0; r < NRT; r++)
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < K * N; i++) b[i] = (float)((i * (round + 2) + r) % 5 - 2);
+            ref_gemm(M, N, K, a, b, 1.0f, want);
+            memset(c, 0xFF, sizeof(float) * M * N);
+            assert_int_equal(tilec_kernel_launch(p.k[r], args, 4), TILEC_OK);
+            int bad = 0;
+            for (int i = 0; i < M * N; i++)
+                if (c[i] != want[i] && bad++ < 3)
+                    print_message("  %d threads, launch %d: c[%d] = %g, want %g\n", rt_threads[r], round, i, c[i], want[i]);
+            assert_int_equal(bad, 0);
+        }
+    free(a);
+    free(b);
+    free(c);
+    free(want);
+    prog_free(&p);
+}
+
 static int setup_runtimes(void **state)
 {
     (void)state;
@@ -495,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_cpu_layernorm),
         cmocka_unit_test(test_cpu_rmsnorm),
         cmocka_unit_test(test_cpu_vector_add),
+        cmocka_unit_test(test_cpu_tile_cache_across_launches),
     };
     return cmocka_run_group_tests(tests, setup_runtimes, teardown_runtimes);
 }
