@@ -330,6 +330,24 @@ static TcIrOp *add_counter(Pipe *p, TcIrOp *loop, TcIrValue *init, TcIrValue **i
     return nf;
 }
 
+/* Before `at`: one async copy per candidate of the tile its load reads at
+ * induction value iv, into stage `stage` of its buffer, then the commit that
+ * closes the group. */
+static void copy_group(Pipe *p, const TcIrOp *loop, const CandVec *cands, TcIrValue *iv, TcIrValue *stage, TcIrOp *at)
+{
+    for (uint32_t i = 0; i < cands->len; i++) {
+        TcIrOp *ld = cands->data[i].load;
+        uint32_t rank = ld->operands[0]->type->rank;
+        TcIrValue *ops[TC_MAX_RANK + 3];
+        ops[0] = ld->operands[0];
+        for (uint32_t d = 0; d < rank; d++) ops[1 + d] = clone_expr(p, loop, ld->operands[1 + d], iv, at);
+        ops[rank + 1] = cands->data[i].buf;
+        ops[rank + 2] = stage;
+        put_before(at, new_op(p, ld->loc, TC_OP_ASYNC_COPY, rank + 3, ops, NULL));
+    }
+    put_before(at, new_op(p, loop->loc, TC_OP_ASYNC_COMMIT, 0, NULL, NULL));
+}
+
 static void pipeline_loop(Pipe *p, TcIrOp *loop, uint32_t n, bool explicit_)
 {
     TcIrBlock *body = loop->regions[0];
@@ -420,18 +438,7 @@ static void pipeline_loop(Pipe *p, TcIrOp *loop, uint32_t n, bool explicit_)
     for (uint32_t s = 0; s + 1 < n; s++) {
         TcIrValue *ivs = lo;
         if (s > 0) ivs = binary(p, loop, TC_OP_ADD, lo, s == 1 ? step : binary(p, loop, TC_OP_MUL, step, const_int(p, idt, s)));
-        TcIrValue *stage = const_int(p, TC_I32, s);
-        for (uint32_t i = 0; i < cands.len; i++) {
-            TcIrOp *ld = cands.data[i].load;
-            uint32_t rank = ld->operands[0]->type->rank;
-            TcIrValue *ops[TC_MAX_RANK + 3];
-            ops[0] = ld->operands[0];
-            for (uint32_t d = 0; d < rank; d++) ops[1 + d] = clone_expr(p, loop, ld->operands[1 + d], ivs, loop);
-            ops[rank + 1] = cands.data[i].buf;
-            ops[rank + 2] = stage;
-            put_before(loop, new_op(p, ld->loc, TC_OP_ASYNC_COPY, rank + 3, ops, NULL));
-        }
-        put_before(loop, new_op(p, loop->loc, TC_OP_ASYNC_COMMIT, 0, NULL, NULL));
+        copy_group(p, loop, &cands, ivs, const_int(p, TC_I32, s), loop);
     }
 
     /* the loop: counter, wait, barrier, the copies n - 1 ahead, the views */
@@ -447,17 +454,7 @@ static void pipeline_loop(Pipe *p, TcIrOp *loop, uint32_t n, bool explicit_)
     put_before(top, new_op(p, loop->loc, TC_OP_BARRIER, 0, NULL, NULL));
     TcIrValue *next_stage = binary(p, top, TC_OP_REM, binary(p, top, TC_OP_ADD, it, const_int(p, TC_I32, n - 1)), cn);
     TcIrValue *iv_ahead = binary(p, top, TC_OP_ADD, iv, ahead);
-    for (uint32_t i = 0; i < cands.len; i++) {
-        TcIrOp *ld = cands.data[i].load;
-        uint32_t rank = ld->operands[0]->type->rank;
-        TcIrValue *ops[TC_MAX_RANK + 3];
-        ops[0] = ld->operands[0];
-        for (uint32_t d = 0; d < rank; d++) ops[1 + d] = clone_expr(p, loop, ld->operands[1 + d], iv_ahead, top);
-        ops[rank + 1] = cands.data[i].buf;
-        ops[rank + 2] = next_stage;
-        put_before(top, new_op(p, ld->loc, TC_OP_ASYNC_COPY, rank + 3, ops, NULL));
-    }
-    put_before(top, new_op(p, loop->loc, TC_OP_ASYNC_COMMIT, 0, NULL, NULL));
+    copy_group(p, loop, &cands, iv_ahead, next_stage, top);
     for (uint32_t i = 0; i < cands.len; i++) {
         TcIrOp *ld = cands.data[i].load;
         TcIrValue *ops[2] = {cands.data[i].buf, stage};
