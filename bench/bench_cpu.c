@@ -466,15 +466,14 @@ static int parse_configs(const char *list, int cfg[MAX_CONFIGS][4])
             fprintf(stderr, "bench_cpu: --configs: at most %d configurations\n", MAX_CONFIGS);
             exit(2);
         }
-        if (sscanf(p, "%dx%dx%d%n", &cfg[n][0], &cfg[n][1], &cfg[n][2], &used) != 3 || cfg[n][0] < 1 ||
-            cfg[n][1] < 1 || cfg[n][2] < 1 ||
-            (p[used] != ',' && p[used] != 0 && strncmp(p + used, "/nocache", 8) != 0) ||
-            (strncmp(p + used, "/nocache", 8) == 0 && p[used + 8] != ',' && p[used + 8] != 0)) {
+        bool ok = sscanf(p, "%dx%dx%d%n", &cfg[n][0], &cfg[n][1], &cfg[n][2], &used) == 3 && cfg[n][0] >= 1 &&
+                  cfg[n][1] >= 1 && cfg[n][2] >= 1;
+        cfg[n][3] = ok && strncmp(p + used, "/nocache", 8) == 0;
+        if (cfg[n][3]) used += 8;
+        if (!ok || (p[used] != ',' && p[used] != 0)) {
             fprintf(stderr, "bench_cpu: --configs: '%s' is not a list of BMxBNxBK\n", list);
             exit(2);
         }
-        cfg[n][3] = strncmp(p + used, "/nocache", 8) == 0;
-        if (cfg[n][3]) used += 8;
         n++;
         p += used + (p[used] == ',');
     }

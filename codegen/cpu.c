@@ -82,7 +82,7 @@ typedef struct Cg {
     LLVMValueRef *val;      /* scalar value, or tile base pointer */
     struct TileCache **cache; /* loads: the tile cache it fills and reads, or NULL */
     int8_t *pid0_dep;       /* per value: 0 unknown, 1 independent of program_id(0), 2 dependent */
-    bool uses_cache;
+    TC_VEC(struct TileCache *) caches; /* every cache, in scratch order */
     CgTensor **tens;        /* tensors */
     uint32_t *slot_of;      /* tiles: index into slots */
     uint32_t *defpos, *endpos, *cross;
@@ -1171,13 +1171,13 @@ static void find_cached_load(TcIrOp *op, void *ctx)
     uint32_t cap = CACHE_MAX_ENTRIES;
     while (cap > 1 && (uint64_t)cap * entry > CACHE_BYTES_PER_LOAD) cap /= 2;
     uint64_t keys = align64((uint64_t)cap * 8 * t->type->rank);
-    uint64_t start = c->uses_cache ? c->scratch_bytes : CACHE_HEADER;
+    uint64_t start = c->caches.len ? c->scratch_bytes : CACHE_HEADER;
     if (cap < 2 || start + keys + (uint64_t)cap * entry > CACHE_HEADER + CACHE_BYTES_PER_KERNEL) return;
     TileCache *tc = tc_arena_alloc(c->arena, sizeof *tc);
     *tc = (TileCache){start, start + keys, entry, cap, t->type->rank};
     c->cache[r->id] = tc;
+    TC_VEC_PUSH(c->arena, c->caches, tc);
     c->scratch_bytes = start + keys + (uint64_t)cap * entry;
-    c->uses_cache = true;
 }
 
 /* Empties every cache at an instance's start when the launch word says a
@@ -1189,9 +1189,8 @@ static void emit_cache_reset(Cg *c)
     LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "cache.ready");
     LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, word, ci64(c, 0), ""), reset, go);
     LLVMPositionBuilderAtEnd(c->b, reset);
-    for (uint32_t i = 0; i < c->f->nvalues + 1; i++) {
-        const TileCache *tc = c->cache[i];
-        if (!tc) continue;
+    for (uint32_t i = 0; i < c->caches.len; i++) {
+        const TileCache *tc = c->caches.data[i];
         LLVMValueRef o = ci64(c, (int64_t)tc->keys);
         LLVMBuildMemSet(c->b, LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, ""), LLVMConstInt(c->L.t_i8, 0, 0),
                         ci64(c, (int64_t)tc->cap * 8 * tc->rank), 8);
@@ -1214,7 +1213,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     memset(c->pid0_dep, 0, n * sizeof *c->pid0_dep);
     c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;
-    c->uses_cache = false;
+    c->caches.len = 0;
     if (!c->opt->no_tile_cache) tc_ir_walk_func(f, find_cached_load, c); /* caches first in scratch, then tiles */
     compute_liveness(c);
 
@@ -1257,7 +1256,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
         c->val[tc_ir_func_size(f, k)->id] =
             LLVMBuildLoad2(c->b, c->L.t_i32, LLVMBuildGEP2(c->b, c->L.t_i32, c->p_sizes, &idx, 1, ""), tc_ir_func_size(f, k)->name);
     }
-    if (c->uses_cache) emit_cache_reset(c);
+    if (c->caches.len) emit_cache_reset(c);
     c->pos = 1;
     const TcIrOp *y = NULL;
     emit_block(c, f->body, &y);
