@@ -28,6 +28,7 @@ typedef struct TcCpuOptions {
     const char *features;   /* NULL: the host's (when cpu is NULL) or none */
     bool fast_dot;          /* let dot use fused multiply-add (results differ in the last bits) */
     bool no_tile_cache;     /* never keep loaded tiles for later program instances (for comparison) */
+    bool no_pack;           /* keep dot operands row-major instead of in panels (for comparison) */
 } TcCpuOptions;
 
 /* The compiled form of a module: LLVM IR text or assembly or an object file. */

@@ -82,6 +82,7 @@ typedef struct Cg {
     LLVMValueRef *val;      /* scalar value, or tile base pointer */
     struct TileCache **cache; /* loads: the tile cache it fills and reads, or NULL */
     int8_t *pid0_dep;       /* per value: 0 unknown, 1 independent of program_id(0), 2 dependent */
+    uint32_t *panel;        /* per tile: 0 row-major, else the panel width P of a packed dot operand (below) */
     TC_VEC(struct TileCache *) caches; /* every cache, in scratch order */
     CgTensor **tens;        /* tensors */
     uint32_t *slot_of;      /* tiles: index into slots */
@@ -120,7 +121,7 @@ static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
 #define CACHE_HEADER 64                 /* bytes at the start of scratch: launch word */
 #define CACHE_MAX_ENTRIES 64
 #define CACHE_BYTES_PER_LOAD ((uint64_t)8 << 20)
-#define CACHE_MAX_TILE ((uint64_t)64 << 10) /* larger tiles: the cache measured no faster (docs/benchmarks.md) */
+#define CACHE_MAX_TILE ((uint64_t)256 << 10) /* 128 and 256 KiB tiles measured faster cached once packed (docs/benchmarks.md) */
 #define CACHE_BYTES_PER_KERNEL ((uint64_t)16 << 20)
 
 typedef struct TileCache {
@@ -330,6 +331,26 @@ static LLVMValueRef slot_ptr(Cg *c, uint32_t slot)
     return p;
 }
 
+/* Alias regions besides the buffers (an access's `slot`): tile cache j, and
+ * the tensors' memory, which the runtime never places in scratch. */
+#define REGION_CACHE 0x40000000u
+#define REGION_TENSORS 0x80000000u
+
+/* Records that the load or store just built through ptr reads or writes a
+ * tensor (the instruction is among the last few of the block). */
+static void note_tensor_access(Cg *c, LLVMValueRef ptr)
+{
+    LLVMValueRef i = LLVMGetLastInstruction(LLVMGetInsertBlock(c->b));
+    for (int n = 0; i && n < 4; n++, i = LLVMGetPreviousInstruction(i)) {
+        LLVMOpcode op = LLVMGetInstructionOpcode(i);
+        if ((op == LLVMLoad && LLVMGetOperand(i, 0) == ptr) || (op == LLVMStore && LLVMGetOperand(i, 1) == ptr)) {
+            SlotAccess a = {i, REGION_TENSORS};
+            TC_VEC_PUSH(c->arena, c->accesses, a);
+            return;
+        }
+    }
+}
+
 /* Records that inst accesses the buffer `base` points to (if it is one). */
 static void note_access(Cg *c, LLVMValueRef inst, LLVMValueRef base)
 {
@@ -341,38 +362,45 @@ static void note_access(Cg *c, LLVMValueRef inst, LLVMValueRef base)
         }
 }
 
-/* Tags every recorded access with its buffer's alias scope and the others'
- * as noalias: distinct buffers never overlap, which lets loops that read one
- * tile and write another vectorize without runtime checks. */
+/* Tags every recorded access with its region's alias scope and the others'
+ * as noalias. Regions - the buffers, each tile cache, the tensors - never
+ * overlap, which lets loops that read one and write another (tile copies,
+ * loads and stores) vectorize without runtime checks. Tensors may overlap
+ * each other; they are one region. */
 static void tag_accesses(Cg *c)
 {
-    if (c->slots.len < 2) return;
+    uint32_t ns = c->slots.len, nr = ns + c->caches.len + 1;
     LLVMMetadataRef dname = LLVMMDStringInContext2(c->ctx, "tilec.scratch", 13);
     LLVMMetadataRef domain = LLVMMDNodeInContext2(c->ctx, &dname, 1);
+    LLVMMetadataRef *scope = tc_arena_alloc(c->arena, nr * sizeof *scope);
     TcStrBuf name;
     tc_sb_init(&name);
-    for (uint32_t i = 0; i < c->slots.len; i++) {
+    for (uint32_t i = 0; i < nr; i++) {
         tc_sb_clear(&name); /* kernel names have no length limit */
-        tc_sb_printf(&name, "tilec.%s.buf%u", c->f->name, i);
+        if (i < ns) tc_sb_printf(&name, "tilec.%s.buf%u", c->f->name, i);
+        else if (i < nr - 1) tc_sb_printf(&name, "tilec.%s.cache%u", c->f->name, i - ns);
+        else tc_sb_printf(&name, "tilec.%s.tensors", c->f->name);
         LLVMMetadataRef ops[2] = {LLVMMDStringInContext2(c->ctx, name.data, name.len), domain};
-        c->slots.data[i].scope = LLVMMDNodeInContext2(c->ctx, ops, 2);
+        scope[i] = LLVMMDNodeInContext2(c->ctx, ops, 2);
     }
     tc_sb_free(&name);
     unsigned k_scope = LLVMGetMDKindIDInContext(c->ctx, "alias.scope", 11);
     unsigned k_noalias = LLVMGetMDKindIDInContext(c->ctx, "noalias", 7);
-    LLVMMetadataRef *others = tc_arena_alloc(c->arena, c->slots.len * sizeof *others);
-    LLVMValueRef *scope_md = tc_arena_alloc(c->arena, c->slots.len * sizeof *scope_md);
-    LLVMValueRef *noalias_md = tc_arena_alloc(c->arena, c->slots.len * sizeof *noalias_md);
-    for (uint32_t i = 0; i < c->slots.len; i++) {
+    LLVMMetadataRef *others = tc_arena_alloc(c->arena, nr * sizeof *others);
+    LLVMValueRef *scope_md = tc_arena_alloc(c->arena, nr * sizeof *scope_md);
+    LLVMValueRef *noalias_md = tc_arena_alloc(c->arena, nr * sizeof *noalias_md);
+    for (uint32_t i = 0; i < nr; i++) {
         uint32_t n = 0;
-        for (uint32_t j = 0; j < c->slots.len; j++)
-            if (j != i) others[n++] = c->slots.data[j].scope;
-        scope_md[i] = LLVMMetadataAsValue(c->ctx, LLVMMDNodeInContext2(c->ctx, &c->slots.data[i].scope, 1));
+        for (uint32_t j = 0; j < nr; j++)
+            if (j != i) others[n++] = scope[j];
+        scope_md[i] = LLVMMetadataAsValue(c->ctx, LLVMMDNodeInContext2(c->ctx, &scope[i], 1));
         noalias_md[i] = LLVMMetadataAsValue(c->ctx, LLVMMDNodeInContext2(c->ctx, others, n));
     }
     for (uint32_t i = 0; i < c->accesses.len; i++) {
-        LLVMSetMetadata(c->accesses.data[i].inst, k_scope, scope_md[c->accesses.data[i].slot]);
-        LLVMSetMetadata(c->accesses.data[i].inst, k_noalias, noalias_md[c->accesses.data[i].slot]);
+        uint32_t r = c->accesses.data[i].slot;
+        r = r == REGION_TENSORS ? nr - 1 : r & REGION_CACHE ? ns + (r & ~REGION_CACHE) : r;
+        LLVMSetMetadata(c->accesses.data[i].inst, k_scope, scope_md[r]);
+        LLVMSetMetadata(c->accesses.data[i].inst, k_noalias, noalias_md[r]);
     }
 }
 
@@ -590,9 +618,12 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
     LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
     enum { MAXACC = 32 };
     Loop lm, ln;
-    LLVMValueRef m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
+    bool nouter = getenv("TILEC_DOT_NOUTER") != NULL;
+    LLVMValueRef m0 = NULL, n0 = NULL;
+    if (nouter) n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
+    m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
+    if (!nouter) n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
     m0 = LLVMBuildMul(c->b, m0, ci64(c, mr), "");
-    LLVMValueRef n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
     n0 = LLVMBuildMul(c->b, n0, ci64(c, (int64_t)nv * vl), "");
     LLVMValueRef rp[MAXACC], acc0[MAXACC];
     for (uint32_t i = 0; i < mr; i++)
@@ -618,8 +649,11 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
         LLVMAddIncoming(accp[q], &acc0[q], &pre, 1);
     }
     LLVMValueRef bv[8];
+    uint32_t panel = c->panel[op->operands[1]->id];
     for (uint32_t j = 0; j < nv; j++) {
-        LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), LLVMBuildAdd(c->b, n0, ci64(c, (int64_t)j * vl), ""), "");
+        LLVMValueRef e = panel ? LLVMBuildAdd(c->b, LLVMBuildMul(c->b, n0, ci64(c, K), ""),
+                                              LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, panel), ""), ci64(c, (int64_t)j * vl), ""), "")
+                               : LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, N), ""), LLVMBuildAdd(c->b, n0, ci64(c, (int64_t)j * vl), ""), "");
         bv[j] = LLVMBuildLoad2(c->b, vt, LLVMBuildGEP2(c->b, st, B, &e, 1, ""), "");
         LLVMSetAlignment(bv[j], 4);
         note_access(c, bv[j], B);
@@ -652,8 +686,24 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
         LLVMSetAlignment(s, 4);
         note_access(c, s, R);
     }
-    loop_end(c, &ln);
-    loop_end(c, &lm);
+    if (nouter) { loop_end(c, &lm); loop_end(c, &ln); }
+    else { loop_end(c, &ln); loop_end(c, &lm); }
+}
+
+/* Whether a dot takes the microkernel (float dots whose tile shape fits a
+ * register block), and its block: MR rows by NV vectors. */
+static bool dot_block(const Cg *c, const TcIrOp *op, uint32_t *mr, uint32_t *nv)
+{
+    const TcType *ta = op->operands[0]->type, *tb = op->operands[1]->type;
+    TcDtype in = ta->dtype, out = op->results[0]->type->dtype;
+    int64_t M = ta->shape[0], N = tb->shape[1];
+    if (!tc_dtype_is_float(out) || !tc_dtype_is_float(in) || c->vl < 4) return false;
+    uint32_t vl = out == TC_F64 ? c->vl / 2 : c->vl;
+    *mr = c->vl >= 16 ? 8 : 4;
+    *nv = 2;
+    while (*mr > 1 && M % *mr) *mr /= 2;
+    while (*nv > 1 && N % ((int64_t)*nv * vl)) *nv /= 2;
+    return vl >= 2 && N % vl == 0 && M % *mr == 0;
 }
 
 /* r = acc + a @ b with k ascending for every element. */
@@ -665,16 +715,10 @@ static void emit_dot(Cg *c, const TcIrOp *op)
     int64_t M = ta->shape[0], K = ta->shape[1], N = tb->shape[1];
     LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
     copy_tile(c, r, op->operands[2]);
-    /* float dots whose tile shape fits the register block take the microkernel */
-    if (tc_dtype_is_float(out) && tc_dtype_is_float(in) && c->vl >= 4) {
-        uint32_t vl = out == TC_F64 ? c->vl / 2 : c->vl;
-        uint32_t mr = c->vl >= 16 ? 8 : 4, nv = 2;
-        while (mr > 1 && M % mr) mr /= 2;
-        while (nv > 1 && N % ((int64_t)nv * vl)) nv /= 2;
-        if (vl >= 2 && N % vl == 0 && M % mr == 0) {
-            emit_dot_blocked(c, op, mr, nv);
-            return;
-        }
+    uint32_t mr, nv;
+    if (dot_block(c, op, &mr, &nv)) {
+        emit_dot_blocked(c, op, mr, nv);
+        return;
     }
     Loop lm, lk, ln;
     LLVMValueRef m = loop_begin(c, &lm, ci64(c, 0), ci64(c, M));
@@ -738,6 +782,7 @@ typedef struct Access {
     LLVMValueRef off[TC_MAX_RANK];
     LLVMValueRef pad;          /* load: pad value */
     bool is_store;
+    uint32_t panel;            /* load into a packed tile: panel width P (0: row-major) */
 } Access;
 
 static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef hi)
@@ -749,6 +794,7 @@ static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef h
 /* Tile index of the first element of the row at outer indices idx. */
 static LLVMValueRef row_tile_index(Cg *c, const Access *a, const LLVMValueRef *idx)
 {
+    if (a->panel) return LLVMBuildMul(c->b, idx[0], ci64(c, a->panel), ""); /* row k of [N/P][K][P] */
     LLVMValueRef tidx = ci64(c, 0);
     int64_t s = 1;
     for (uint32_t d = a->tile->rank - 1; d-- > 0;) {
@@ -758,6 +804,16 @@ static LLVMValueRef row_tile_index(Cg *c, const Access *a, const LLVMValueRef *i
     return tidx;
 }
 
+/* Tile index of column j of the row starting at tidx: tidx + j, or in a
+ * packed tile [N/P][K][P] tidx + (j / P) * K * P + j % P. */
+static LLVMValueRef col_tile_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMValueRef j)
+{
+    if (!a->panel) return LLVMBuildAdd(c->b, tidx, j, "");
+    LLVMValueRef pj = LLVMBuildUDiv(c->b, j, ci64(c, a->panel), "");
+    LLVMValueRef in = LLVMBuildURem(c->b, j, ci64(c, a->panel), "");
+    return LLVMBuildAdd(c->b, tidx, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->tile->shape[0] * a->panel), ""), in, ""), "");
+}
+
 /* Copies positions [jlo, jhi) of a row between the tile (from index tidx on)
  * and the tensor (row start base, innermost offset o), in the access's
  * direction. */
@@ -765,14 +821,32 @@ static void copy_run(Cg *c, const Access *a, LLVMValueRef base, LLVMValueRef o, 
                      LLVMValueRef jhi)
 {
     LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
-    Loop l;
+    Loop l, lp;
+    LLVMValueRef pj = NULL;
+    if (a->panel && LLVMIsAConstantInt(jlo) && LLVMIsAConstantInt(jhi) && LLVMConstIntGetSExtValue(jlo) == 0 &&
+        LLVMConstIntGetSExtValue(jhi) == a->tile->shape[1]) {
+        /* a whole row into panels: one constant-length run per panel */
+        pj = loop_begin(c, &lp, ci64(c, 0), ci64(c, a->tile->shape[1] / a->panel));
+        LLVMSetValueName2(pj, "pack.panel", 10);
+        jlo = ci64(c, 0);
+        jhi = ci64(c, a->panel);
+    }
     LLVMValueRef j = loop_begin(c, &l, jlo, jhi);
-    LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, j, ""), a->T->stride[a->tile->rank - 1], "");
+    LLVMValueRef col = pj ? LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->panel), ""), j, "") : j;
+    LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, col, ""), a->T->stride[a->tile->rank - 1], "");
     LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
-    LLVMValueRef ti = LLVMBuildAdd(c->b, tidx, j, "");
-    if (a->is_store) tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
-    else tile_store(c, a->dt, a->buf, ti, tc_el_mem_load(&c->L, a->dt, p));
+    LLVMValueRef ti = pj ? LLVMBuildAdd(c->b, tidx, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->tile->shape[0] * a->panel), ""), j, ""), "")
+                         : col_tile_index(c, a, tidx, j);
+    if (a->is_store) {
+        tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
+        note_tensor_access(c, p);
+    } else {
+        LLVMValueRef v = tc_el_mem_load(&c->L, a->dt, p);
+        note_tensor_access(c, p);
+        tile_store(c, a->dt, a->buf, ti, v);
+    }
     loop_end(c, &l);
+    if (pj) loop_end(c, &lp);
 }
 
 /* One row (the innermost axis) of a load or store: positions [jlo, jhi) are
@@ -797,13 +871,13 @@ static void access_row(Cg *c, void *ctx, LLVMValueRef *idx)
     Loop l;
     if (!a->is_store) {
         LLVMValueRef j = loop_begin(c, &l, ci64(c, 0), jlo);
-        tile_store(c, a->dt, a->buf, LLVMBuildAdd(c->b, tidx, j, ""), a->pad);
+        tile_store(c, a->dt, a->buf, col_tile_index(c, a, tidx, j), a->pad);
         loop_end(c, &l);
     }
     copy_run(c, a, base, o, tidx, jlo, jhi);
     if (!a->is_store) {
         LLVMValueRef j2 = loop_begin(c, &l, jhi, n);
-        tile_store(c, a->dt, a->buf, LLVMBuildAdd(c->b, tidx, j2, ""), a->pad);
+        tile_store(c, a->dt, a->buf, col_tile_index(c, a, tidx, j2), a->pad);
         loop_end(c, &l);
     }
 }
@@ -837,6 +911,10 @@ static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
     LLVMValueRef keyp = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &ko, 1, "key");
     LLVMValueRef dof = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
     LLVMValueRef data = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &dof, 1, "cached");
+    uint32_t ci = 0;
+    while (c->caches.data[ci] != tc) ci++;
+    PtrSlot ps = {data, REGION_CACHE | ci};
+    TC_VEC_PUSH(c->arena, c->ptrs, ps);
     LLVMValueRef hit = LLVMConstInt(c->L.t_i1, 1, 0), want[TC_MAX_RANK], kp[TC_MAX_RANK];
     for (uint32_t d = 0; d < tc->rank; d++) {
         LLVMValueRef i = ci64(c, d);
@@ -871,6 +949,7 @@ static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
     } else {
         a.tile = op->results[0]->type;
         a.buf = V(c, op->results[0]);
+        a.panel = c->panel[op->results[0]->id];
         a.pad = op->noperands > r + 1 ? V(c, op->operands[r + 1])
                                       : (tc_dtype_is_float(a.tile->dtype) ? LLVMConstReal(tc_el_value_type(&c->L, a.tile->dtype), 0.0)
                                                                           : LLVMConstInt(tc_el_value_type(&c->L, a.tile->dtype), 0, 0));
@@ -1180,6 +1259,44 @@ static void find_cached_load(TcIrOp *op, void *ctx)
     c->scratch_bytes = start + keys + (uint64_t)cap * entry;
 }
 
+/*
+ * Packed operands. A tile loaded only to be the b operand of microkernel
+ * dots is stored as panels, [N/P][K][P] with P = NV x VL the block's width,
+ * instead of row-major [K][N]: the block's k loop then reads one contiguous
+ * panel rather than rows N elements apart. The copy from the tensor does
+ * the packing, so it costs nothing extra; a tile cache keeps the packed copy.
+ */
+static void note_dot_operand(TcIrOp *op, void *ctx)
+{
+    Cg *c = ctx;
+    uint32_t mr, nv;
+    uint32_t P = 0;
+    if (op->opc == TC_OP_DOT && dot_block(c, op, &mr, &nv))
+        P = nv * (op->results[0]->type->dtype == TC_F64 ? c->vl / 2 : c->vl);
+    for (uint32_t i = 0; i < op->noperands; i++) {
+        const TcIrValue *v = op->operands[i];
+        if (v->type->kind != TC_TY_TILE) continue;
+        uint32_t want = i == 1 && P ? P : UINT32_MAX; /* UINT32_MAX: some other use, never packed */
+        uint32_t *cur = &c->panel[v->id];
+        *cur = *cur == 0 || *cur == want ? want : UINT32_MAX;
+    }
+}
+
+static void note_load(TcIrOp *op, void *ctx)
+{
+    if (op->opc == TC_OP_LOAD) ((uint8_t *)ctx)[op->results[0]->id] = 1;
+}
+
+static void find_packed_operands(Cg *c, TcIrFunc *f)
+{
+    uint8_t *loaded = tc_arena_alloc(c->arena, f->nvalues + 1);
+    memset(loaded, 0, f->nvalues + 1);
+    tc_ir_walk_func(f, note_load, loaded);
+    tc_ir_walk_func(f, note_dot_operand, c);
+    for (uint32_t v = 0; v <= f->nvalues; v++)
+        if (c->panel[v] == UINT32_MAX || !loaded[v]) c->panel[v] = 0;
+}
+
 /* Empties every cache at an instance's start when the launch word says a
  * new launch began, then marks the launch as seen. */
 static void emit_cache_reset(Cg *c)
@@ -1211,6 +1328,9 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     c->pid0_dep = tc_arena_alloc(c->arena, n * sizeof *c->pid0_dep);
     memset(c->cache, 0, n * sizeof *c->cache);
     memset(c->pid0_dep, 0, n * sizeof *c->pid0_dep);
+    c->panel = tc_arena_alloc(c->arena, n * sizeof *c->panel);
+    memset(c->panel, 0, n * sizeof *c->panel);
+    if (!c->opt->no_pack) find_packed_operands(c, f);
     c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;
     c->caches.len = 0;

@@ -7,7 +7,7 @@
  *             [--arg NAME=VALUE]... [--target=cpu|sim [--arch=P]] [--check]
  *             [--seed S] [--bench] [--iters N] [--threads N]
  *             [--in NAME=F.npy]... [--out NAME=F.npy]... [-O0..-O3]
- *             [--fast-dot] [--no-tile-cache] [-x tile|tile-ir] [--passes=LIST] [--sim-racecheck]
+ *             [--fast-dot] [--no-tile-cache] [--no-pack] [-x tile|tile-ir] [--passes=LIST] [--sim-racecheck]
  *
  * Tile IR input (-x tile-ir, or a .tir file) runs as parsed: on the sim, a
  * kernel that is already distributed or Memory IR (its tiles have layouts)
@@ -85,7 +85,7 @@ static void usage_run(FILE *f)
           "  --threads N             worker threads (default: TILEC_NUM_THREADS, else all cores)\n"
           "  --in NAME=FILE.npy      read tensor NAME from a NumPy file (its shape binds sizes)\n"
           "  --out NAME=FILE.npy     write tensor NAME after the run\n"
-          "  -O0 .. -O3, --fast-dot, --no-tile-cache  code generation options, as for tilec\n"
+          "  -O0 .. -O3, --fast-dot, --no-tile-cache, --no-pack  code generation options, as for tilec\n"
           "  -x tile|tile-ir         input language (default: tile-ir for .tir files); Tile IR that\n"
           "                          already has layouts runs on the sim as it is\n"
           "  --passes=LIST           the passes run before code generation (default: the target's)\n"
@@ -177,6 +177,8 @@ static bool parse_run_args(int argc, char **argv, RunOpts *o, TcArena *a, TcDiag
             o->cpu.fast_dot = true;
         } else if (strcmp(arg, "--no-tile-cache") == 0) {
             o->cpu.no_tile_cache = true;
+        } else if (strcmp(arg, "--no-pack") == 0) {
+            o->cpu.no_pack = true;
         } else if (strcmp(arg, "--sim-racecheck") == 0) {
             o->gpu.racecheck = true;
         } else if ((v = tc_opt_value(argc, argv, &i, "--passes"))) {

@@ -67,6 +67,7 @@ static void usage(FILE *f)
           "  -O0 .. -O3              optimization level for code generation (default -O3)\n"
           "  --fast-dot              let dot use fused multiply-add\n"
           "  --no-tile-cache         (cpu) never keep loaded tiles for later program instances\n"
+          "  --no-pack               (cpu) keep dot operands row-major instead of packed in panels\n"
           "  -D NAME=VALUE           set a const parameter (repeatable)\n"
           "  --kernel NAME           compile only kernel NAME\n"
           "  -x LANG                 input language: tile (default) or tile-ir\n"
@@ -148,6 +149,8 @@ static bool parse_args(int argc, char **argv, Options *o, TcArena *a, TcDiagEngi
             o->cpu.fast_dot = true;
         } else if (strcmp(arg, "--no-tile-cache") == 0) {
             o->cpu.no_tile_cache = true;
+        } else if (strcmp(arg, "--no-pack") == 0) {
+            o->cpu.no_pack = true;
         } else if (strncmp(arg, "-x", 2) == 0) {
             const char *lang = arg[2] ? arg + 2 : (i + 1 < argc ? argv[++i] : NULL);
             if (!lang) { option_error(de, "%s needs a language", arg); return false; }

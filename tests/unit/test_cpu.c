@@ -467,6 +467,50 @@ static void test_cpu_vector_add(void **state)
     }
 }
 
+/* Launches p's gemm (T = f32) `rounds` times on the same buffers, b changed
+ * between launches, on every runtime; small integers make every result
+ * exact, so c must equal the C reference bit for bit. */
+static void gemm_exact_launches(const Prog *p, int M, int N, int K, int rounds)
+{
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
+    float *c = malloc(sizeof(float) * M * N), *want = malloc(sizeof(float) * M * N);
+    assert_true(a && b && c && want);
+    for (int i = 0; i < M * K; i++) a[i] = (float)(i % 7 - 3);
+    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sc[2] = {M, N};
+    tilec_arg args[4] = {{.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(a, TILEC_F32, 2, sa)},
+                         {.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(b, TILEC_F32, 2, sb)},
+                         {.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(c, TILEC_F32, 2, sc)},
+                         {.kind = TILEC_ARG_FLOAT, .f = 1.0}};
+    for (int r = 0; r < NRT; r++)
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < K * N; i++) b[i] = (float)((i * (round + 2) + r) % 5 - 2);
+            ref_gemm(M, N, K, a, b, 1.0f, want);
+            memset(c, 0xFF, sizeof(float) * M * N);
+            assert_int_equal(tilec_kernel_launch(p->k[r], args, 4), TILEC_OK);
+            int bad = 0;
+            for (int i = 0; i < M * N; i++)
+                if (c[i] != want[i] && bad++ < 3)
+                    print_message("  %dx%dx%d, %d threads, launch %d: c[%d] = %g, want %g\n", M, N, K, rt_threads[r], round,
+                                  i, c[i], want[i]);
+            assert_int_equal(bad, 0);
+        }
+    free(a);
+    free(b);
+    free(c);
+    free(want);
+}
+
+/* Whether p's module compiled with options co has `what` in its LLVM IR. */
+static bool ir_has(Prog *p, const TcCpuOptions *co, const char *what)
+{
+    TcStrBuf ir;
+    tc_sb_init(&ir);
+    assert_true(tc_cpu_compile(p->m, co, TC_CPU_EMIT_LLVM, &ir, &p->de));
+    bool has = strstr(ir.data, what) != NULL;
+    tc_sb_free(&ir);
+    return has;
+}
+
 /* Tile caches (docs/cpu.md): gemm's b tiles do not depend on program_id(0),
  * so each worker keeps them for its next instances. Launch the same kernel
  * twice on the same buffers with b changed in between: the second launch
@@ -481,39 +525,34 @@ static void test_cpu_tile_cache_across_launches(void **state)
     /* the kernel does use a cache, and --no-tile-cache removes it */
     for (int off = 0; off < 2; off++) {
         TcCpuOptions co = {.opt_level = 0, .no_tile_cache = off};
-        TcStrBuf ir;
-        tc_sb_init(&ir);
-        assert_true(tc_cpu_compile(p.m, &co, TC_CPU_EMIT_LLVM, &ir, &p.de));
-        assert_true((strstr(ir.data, "cache.fill") != NULL) == !off);
-        tc_sb_free(&ir);
+        assert_true(ir_has(&p, &co, "cache.fill") == !off);
     }
-    enum { M = 64, N = 48, K = 40 }; /* 4 x 3 instances, interior and whole tiles */
-    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N);
-    float *c = malloc(sizeof(float) * M * N), *want = malloc(sizeof(float) * M * N);
-    assert_true(a && b && c && want);
-    for (int i = 0; i < M * K; i++) a[i] = (float)(i % 7 - 3);
-    int64_t sa[2] = {M, K}, sb[2] = {K, N}, sc[2] = {M, N};
-    tilec_arg args[4] = {{.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(a, TILEC_F32, 2, sa)},
-                         {.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(b, TILEC_F32, 2, sb)},
-                         {.kind = TILEC_ARG_TENSOR, .tensor = tilec_tensor_contiguous(c, TILEC_F32, 2, sc)},
-                         {.kind = TILEC_ARG_FLOAT, .f = 1.0}};
-    for (int r = 0; r < NRT; r++)
-        for (int round = 0; round < 3; round++) {
-            for (int i = 0; i < K * N; i++) b[i] = (float)((i * (round + 2) + r) % 5 - 2);
-            ref_gemm(M, N, K, a, b, 1.0f, want);
-            memset(c, 0xFF, sizeof(float) * M * N);
-            assert_int_equal(tilec_kernel_launch(p.k[r], args, 4), TILEC_OK);
-            int bad = 0;
-            for (int i = 0; i < M * N; i++)
-                if (c[i] != want[i] && bad++ < 3)
-                    print_message("  %d threads, launch %d: c[%d] = %g, want %g\n", rt_threads[r], round, i, c[i], want[i]);
-            assert_int_equal(bad, 0);
-        }
-    free(a);
-    free(b);
-    free(c);
-    free(want);
+    gemm_exact_launches(&p, 64, 48, 40, 3); /* 4 x 3 instances, interior and whole tiles */
     prog_free(&p);
+}
+
+/* Packed operands (docs/cpu.md): gemm's b tiles feed only the dot, so the
+ * load copies them into panels [BN/P][BK][P] and the microkernel reads those.
+ * The IR has the panel copy (none with no_pack); interior tiles (whole rows
+ * into panels, kept in the tile cache) and edge tiles (padded element by
+ * element) give exact results, also with tiles as wide as two panels. */
+static void test_cpu_packed_operands(void **state)
+{
+    (void)state;
+    static const TcConstOverride defs[2][4] = {{{"BM", "32"}, {"BN", "64"}, {"BK", "16"}, {"T", "f32"}},
+                                               {{"BM", "16"}, {"BN", "32"}, {"BK", "8"}, {"T", "f32"}}};
+    for (int d = 0; d < 2; d++) {
+        Prog p;
+        prog_compile(&p, "gemm", defs[d], 4, false);
+        for (int off = 0; off < 2; off++) {
+            TcCpuOptions co = {.opt_level = 0, .no_pack = off};
+            assert_true(ir_has(&p, &co, "pack.panel") == !off);
+        }
+        gemm_exact_launches(&p, 96, 192, 64, 2); /* interior tiles only */
+        gemm_exact_launches(&p, 37, 70, 29, 1);  /* edges on every axis */
+        gemm_exact_launches(&p, 5, 3, 2, 1);     /* smaller than one tile */
+        prog_free(&p);
+    }
 }
 
 static int setup_runtimes(void **state)
@@ -545,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_cpu_rmsnorm),
         cmocka_unit_test(test_cpu_vector_add),
         cmocka_unit_test(test_cpu_tile_cache_across_launches),
+        cmocka_unit_test(test_cpu_packed_operands),
     };
     return cmocka_run_group_tests(tests, setup_runtimes, teardown_runtimes);
 }
