@@ -40,7 +40,7 @@ void openblas_set_num_threads(int num_threads);
 enum { MAX_CONFIGS = 8, MAX_RT = 2 };
 
 /* GEMM tile configurations tried by default (BMxBNxBK); the fastest is reported. */
-#define DEFAULT_CONFIGS "128x128x32,64x128x64,128x256x64,256x512x64,128x512x128"
+#define DEFAULT_CONFIGS "128x128x32,64x128x64,256x512x64,128x512x128,64x256x128,128x256x128"
 
 /* One kernel JIT-compiled from an example with one set of -D values, loaded
  * into each runtime (one per thread count). */
@@ -105,10 +105,14 @@ static void print_loadavg(const char *when)
     printf("# load average %s: %s\n", when, line);
 }
 
+/* GEMM configuration variants, compiled side by side with the default. */
+enum { VARIANT_NOCACHE = 1, VARIANT_NOPACK = 2, NVARIANTS = 2 };
+static const char *const variant_suffix[NVARIANTS] = {"/nocache", "/nopack"};
+
 /* Front end, default passes and JIT, as `tilec run` does; then one module per
  * runtime. */
 static void compile_example(Bench *bn, Compiled *c, const char *name, const TcConstOverride *defs, uint32_t ndefs,
-                            const char *label, bool no_cache)
+                            const char *label, int variant)
 {
     double t0 = now_ms();
     memset(c, 0, sizeof *c);
@@ -128,7 +132,8 @@ static void compile_example(Bench *bn, Compiled *c, const char *name, const TcCo
         TcSemaOptions so = {defs, ndefs, name};
         TcPipeline pipe;
         TcPassOptions po = {0};
-        TcCpuOptions co = {.opt_level = 3, .fast_dot = bn->fast_dot, .no_tile_cache = no_cache};
+        TcCpuOptions co = {.opt_level = 3, .fast_dot = bn->fast_dot, .no_tile_cache = (variant & VARIANT_NOCACHE) != 0,
+                           .no_pack = (variant & VARIANT_NOPACK) != 0};
         ok = de.nerrors == 0 && tc_sema_lower(ast, c->m, &de, &so) &&
              tc_pipeline_parse(TC_DEFAULT_PIPELINE, &c->arena, &de, &pipe) &&
              tc_pipeline_run(&pipe, c->m, &de, &po, NULL, NULL) && tc_jit_compile(c->m, &co, &de, &c->jit);
@@ -386,7 +391,7 @@ static void attention_case(Bench *bn, int Z, int H, int S, int D, bool causal)
     TcConstOverride defs[2] = {{"D", dval}, {"CAUSAL", causal ? "true" : "false"}};
     snprintf(label, sizeof label, "BQ=64 BKV=64");
     Compiled cfg;
-    compile_example(bn, &cfg, "attention", defs, 2, label, false);
+    compile_example(bn, &cfg, "attention", defs, 2, label, 0);
 
     size_t n = (size_t)Z * H * S * D;
     AttnCtx a = {Z, H, S, D, causal, (float)(1.0 / sqrt((double)D)), xalloc(n * 4), xalloc(n * 4), xalloc(n * 4),
@@ -449,13 +454,14 @@ static void usage(FILE *f)
           "  --threads N      the multi-threaded runs use N threads (default: all cores)\n"
           "  --filter TEXT    only the cases whose name contains TEXT (e.g. 'gemm f32 1024', 'causal')\n"
           "  --configs LIST   GEMM tile configurations BMxBNxBK, comma-separated (at most 8; default: " DEFAULT_CONFIGS ");\n"
-          "                   BMxBNxBK/nocache compiles without tile caches (docs/cpu.md), to compare\n"
+          "                   BMxBNxBK/nocache compiles without tile caches, BMxBNxBK/nopack with row-major\n"
+          "                   dot operands (docs/cpu.md), to compare; both may be given\n"
           "  --all-configs    print every GEMM configuration's time, not only the fastest\n"
           "  --no-fast-dot    compile tilec's dot without fused multiply-add\n",
           f);
 }
 
-/* Parses --configs (BMxBNxBK[/nocache],...) into cfg (cfg[i][3]: 1 for /nocache);
+/* Parses --configs (BMxBNxBK[/nocache][/nopack],...) into cfg (cfg[i][3]: the VARIANT_ bits);
  * exits with status 2 on a bad list. */
 static int parse_configs(const char *list, int cfg[MAX_CONFIGS][4])
 {
@@ -468,8 +474,18 @@ static int parse_configs(const char *list, int cfg[MAX_CONFIGS][4])
         }
         bool ok = sscanf(p, "%dx%dx%d%n", &cfg[n][0], &cfg[n][1], &cfg[n][2], &used) == 3 && cfg[n][0] >= 1 &&
                   cfg[n][1] >= 1 && cfg[n][2] >= 1;
-        cfg[n][3] = ok && strncmp(p + used, "/nocache", 8) == 0;
-        if (cfg[n][3]) used += 8;
+        cfg[n][3] = 0;
+        for (bool more = ok; more;) {
+            more = false;
+            for (int v = 0; v < NVARIANTS; v++) {
+                size_t len = strlen(variant_suffix[v]);
+                if (!(cfg[n][3] & (1 << v)) && strncmp(p + used, variant_suffix[v], len) == 0) {
+                    cfg[n][3] |= 1 << v;
+                    used += (int)len;
+                    more = true;
+                }
+            }
+        }
         if (!ok || (p[used] != ',' && p[used] != 0)) {
             fprintf(stderr, "bench_cpu: --configs: '%s' is not a list of BMxBNxBK\n", list);
             exit(2);
@@ -490,7 +506,9 @@ static void compile_gemm_configs(Bench *bn, int cfg[MAX_CONFIGS][4], int n)
     for (int i = 0; i < n; i++) {
         char v[3][16], label[64];
         for (int k = 0; k < 3; k++) snprintf(v[k], sizeof v[k], "%d", cfg[i][k]);
-        snprintf(label, sizeof label, "%sx%sx%s%s", v[0], v[1], v[2], cfg[i][3] ? "/nocache" : "");
+        int len = snprintf(label, sizeof label, "%sx%sx%s", v[0], v[1], v[2]);
+        for (int k = 0; k < NVARIANTS; k++)
+            if (cfg[i][3] & (1 << k)) len += snprintf(label + len, sizeof label - (size_t)len, "%s", variant_suffix[k]);
         const TcConstOverride defs[4] = {{"T", "f32"}, {"BM", v[0]}, {"BN", v[1]}, {"BK", v[2]}};
         compile_example(bn, &bn->gemm[bn->ngemm++], "gemm", defs, 4, label, cfg[i][3]);
     }
