@@ -48,7 +48,6 @@ typedef struct Slot {
     uint64_t off, size;
     uint32_t owner;        /* value id of the tile living in it, or UINT32_MAX */
     uint32_t end;          /* last position the owner is live at */
-    LLVMMetadataRef scope; /* alias scope of the buffer */
 } Slot;
 
 /* A memory access to a buffer, given alias metadata once all buffers are known. */
@@ -292,7 +291,7 @@ static uint32_t get_slot(Cg *c, uint64_t size, uint32_t p)
 {
     for (uint32_t i = 0; i < c->slots.len; i++)
         if (c->slots.data[i].size == size && c->slots.data[i].end < p) return i;
-    Slot sl = {c->scratch_bytes, size, UINT32_MAX, 0, NULL};
+    Slot sl = {c->scratch_bytes, size, UINT32_MAX, 0};
     c->scratch_bytes += size;
     TC_VEC_PUSH(c->arena, c->slots, sl);
     return c->slots.len - 1;
@@ -618,12 +617,9 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
     LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
     enum { MAXACC = 32 };
     Loop lm, ln;
-    bool nouter = getenv("TILEC_DOT_NOUTER") != NULL;
-    LLVMValueRef m0 = NULL, n0 = NULL;
-    if (nouter) n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
-    m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
-    if (!nouter) n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
+    LLVMValueRef m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
     m0 = LLVMBuildMul(c->b, m0, ci64(c, mr), "");
+    LLVMValueRef n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
     n0 = LLVMBuildMul(c->b, n0, ci64(c, (int64_t)nv * vl), "");
     LLVMValueRef rp[MAXACC], acc0[MAXACC];
     for (uint32_t i = 0; i < mr; i++)
@@ -686,8 +682,8 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
         LLVMSetAlignment(s, 4);
         note_access(c, s, R);
     }
-    if (nouter) { loop_end(c, &lm); loop_end(c, &ln); }
-    else { loop_end(c, &ln); loop_end(c, &lm); }
+    loop_end(c, &ln);
+    loop_end(c, &lm);
 }
 
 /* Whether a dot takes the microkernel (float dots whose tile shape fits a
