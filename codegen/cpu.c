@@ -129,6 +129,7 @@ typedef struct TileCache {
     uint64_t entry;      /* bytes per tile */
     uint32_t cap;        /* entries, a power of two */
     uint32_t rank;
+    uint32_t index;      /* in Cg.caches: its alias region */
 } TileCache;
 
 /* ------------------------------------------------------------- types */
@@ -335,19 +336,11 @@ static LLVMValueRef slot_ptr(Cg *c, uint32_t slot)
 #define REGION_CACHE 0x40000000u
 #define REGION_TENSORS 0x80000000u
 
-/* Records that the load or store just built through ptr reads or writes a
- * tensor (the instruction is among the last few of the block). */
-static void note_tensor_access(Cg *c, LLVMValueRef ptr)
+/* Records that inst reads or writes a tensor. */
+static void note_tensor_access(Cg *c, LLVMValueRef inst)
 {
-    LLVMValueRef i = LLVMGetLastInstruction(LLVMGetInsertBlock(c->b));
-    for (int n = 0; i && n < 4; n++, i = LLVMGetPreviousInstruction(i)) {
-        LLVMOpcode op = LLVMGetInstructionOpcode(i);
-        if ((op == LLVMLoad && LLVMGetOperand(i, 0) == ptr) || (op == LLVMStore && LLVMGetOperand(i, 1) == ptr)) {
-            SlotAccess a = {i, REGION_TENSORS};
-            TC_VEC_PUSH(c->arena, c->accesses, a);
-            return;
-        }
-    }
+    SlotAccess a = {inst, REGION_TENSORS};
+    TC_VEC_PUSH(c->arena, c->accesses, a);
 }
 
 /* Records that inst accesses the buffer `base` points to (if it is one). */
@@ -606,13 +599,16 @@ static void emit_reduce(Cg *c, const TcIrOp *op)
  * a's column k. Every element still sees its products added with k
  * ascending, so the result is the one the plain loops give.
  */
+/* Lanes of the microkernel's vectors for a dot producing dtype out. */
+static uint32_t dot_lanes(const Cg *c, TcDtype out) { return out == TC_F64 ? c->vl / 2 : c->vl; }
+
 static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
 {
     const TcType *ta = op->operands[0]->type, *tb = op->operands[1]->type;
     const TcIrValue *r = op->results[0];
     TcDtype out = r->type->dtype;
     int64_t M = ta->shape[0], K = ta->shape[1], N = tb->shape[1];
-    uint32_t vl = out == TC_F64 ? c->vl / 2 : c->vl;
+    uint32_t vl = dot_lanes(c, out);
     LLVMTypeRef st = storage_type(c, out), vt = LLVMVectorType(st, vl);
     LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
     enum { MAXACC = 32 };
@@ -687,14 +683,14 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
 }
 
 /* Whether a dot takes the microkernel (float dots whose tile shape fits a
- * register block), and its block: MR rows by NV vectors. */
+ * register block), and its block: MR rows by NV vectors of dot_lanes. */
 static bool dot_block(const Cg *c, const TcIrOp *op, uint32_t *mr, uint32_t *nv)
 {
     const TcType *ta = op->operands[0]->type, *tb = op->operands[1]->type;
     TcDtype in = ta->dtype, out = op->results[0]->type->dtype;
     int64_t M = ta->shape[0], N = tb->shape[1];
     if (!tc_dtype_is_float(out) || !tc_dtype_is_float(in) || c->vl < 4) return false;
-    uint32_t vl = out == TC_F64 ? c->vl / 2 : c->vl;
+    uint32_t vl = dot_lanes(c, out);
     *mr = c->vl >= 16 ? 8 : 4;
     *nv = 2;
     while (*mr > 1 && M % *mr) *mr /= 2;
@@ -800,14 +796,19 @@ static LLVMValueRef row_tile_index(Cg *c, const Access *a, const LLVMValueRef *i
     return tidx;
 }
 
+/* In a packed tile [N/P][K][P], the index of column `in` of panel pj in the
+ * row starting at tidx: tidx + pj * K * P + in. */
+static LLVMValueRef panel_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMValueRef pj, LLVMValueRef in)
+{
+    return LLVMBuildAdd(c->b, tidx, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->tile->shape[0] * a->panel), ""), in, ""), "");
+}
+
 /* Tile index of column j of the row starting at tidx: tidx + j, or in a
- * packed tile [N/P][K][P] tidx + (j / P) * K * P + j % P. */
+ * packed tile column j % P of panel j / P. */
 static LLVMValueRef col_tile_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMValueRef j)
 {
     if (!a->panel) return LLVMBuildAdd(c->b, tidx, j, "");
-    LLVMValueRef pj = LLVMBuildUDiv(c->b, j, ci64(c, a->panel), "");
-    LLVMValueRef in = LLVMBuildURem(c->b, j, ci64(c, a->panel), "");
-    return LLVMBuildAdd(c->b, tidx, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->tile->shape[0] * a->panel), ""), in, ""), "");
+    return panel_index(c, a, tidx, LLVMBuildUDiv(c->b, j, ci64(c, a->panel), ""), LLVMBuildURem(c->b, j, ci64(c, a->panel), ""));
 }
 
 /* Copies positions [jlo, jhi) of a row between the tile (from index tidx on)
@@ -831,16 +832,14 @@ static void copy_run(Cg *c, const Access *a, LLVMValueRef base, LLVMValueRef o, 
     LLVMValueRef col = pj ? LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->panel), ""), j, "") : j;
     LLVMValueRef e = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, o, col, ""), a->T->stride[a->tile->rank - 1], "");
     LLVMValueRef p = LLVMBuildGEP2(c->b, mt, base, &e, 1, "");
-    LLVMValueRef ti = pj ? LLVMBuildAdd(c->b, tidx, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, pj, ci64(c, a->tile->shape[0] * a->panel), ""), j, ""), "")
-                         : col_tile_index(c, a, tidx, j);
+    LLVMValueRef ti = pj ? panel_index(c, a, tidx, pj, j) : col_tile_index(c, a, tidx, j);
+    LLVMValueRef mem;
     if (a->is_store) {
-        tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
-        note_tensor_access(c, p);
+        mem = tc_el_mem_store(&c->L, a->dt, tile_load(c, a->dt, a->buf, ti), p);
     } else {
-        LLVMValueRef v = tc_el_mem_load(&c->L, a->dt, p);
-        note_tensor_access(c, p);
-        tile_store(c, a->dt, a->buf, ti, v);
+        tile_store(c, a->dt, a->buf, ti, tc_el_mem_load(&c->L, a->dt, p, &mem));
     }
+    note_tensor_access(c, mem);
     loop_end(c, &l);
     if (pj) loop_end(c, &lp);
 }
@@ -907,9 +906,7 @@ static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
     LLVMValueRef keyp = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &ko, 1, "key");
     LLVMValueRef dof = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
     LLVMValueRef data = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &dof, 1, "cached");
-    uint32_t ci = 0;
-    while (c->caches.data[ci] != tc) ci++;
-    PtrSlot ps = {data, REGION_CACHE | ci};
+    PtrSlot ps = {data, REGION_CACHE | tc->index};
     TC_VEC_PUSH(c->arena, c->ptrs, ps);
     LLVMValueRef hit = LLVMConstInt(c->L.t_i1, 1, 0), want[TC_MAX_RANK], kp[TC_MAX_RANK];
     for (uint32_t d = 0; d < tc->rank; d++) {
@@ -1249,7 +1246,7 @@ static void find_cached_load(TcIrOp *op, void *ctx)
     uint64_t start = c->caches.len ? c->scratch_bytes : CACHE_HEADER;
     if (cap < 2 || start + keys + (uint64_t)cap * entry > CACHE_HEADER + CACHE_BYTES_PER_KERNEL) return;
     TileCache *tc = tc_arena_alloc(c->arena, sizeof *tc);
-    *tc = (TileCache){start, start + keys, entry, cap, t->type->rank};
+    *tc = (TileCache){start, start + keys, entry, cap, t->type->rank, c->caches.len};
     c->cache[r->id] = tc;
     TC_VEC_PUSH(c->arena, c->caches, tc);
     c->scratch_bytes = start + keys + (uint64_t)cap * entry;
@@ -1267,30 +1264,22 @@ static void note_dot_operand(TcIrOp *op, void *ctx)
     Cg *c = ctx;
     uint32_t mr, nv;
     uint32_t P = 0;
-    if (op->opc == TC_OP_DOT && dot_block(c, op, &mr, &nv))
-        P = nv * (op->results[0]->type->dtype == TC_F64 ? c->vl / 2 : c->vl);
+    if (op->opc == TC_OP_DOT && dot_block(c, op, &mr, &nv)) P = nv * dot_lanes(c, op->results[0]->type->dtype);
     for (uint32_t i = 0; i < op->noperands; i++) {
         const TcIrValue *v = op->operands[i];
         if (v->type->kind != TC_TY_TILE) continue;
-        uint32_t want = i == 1 && P ? P : UINT32_MAX; /* UINT32_MAX: some other use, never packed */
+        /* UINT32_MAX: not a load's result, or some other use; never packed */
+        uint32_t want = i == 1 && P && v->def && v->def->opc == TC_OP_LOAD ? P : UINT32_MAX;
         uint32_t *cur = &c->panel[v->id];
         *cur = *cur == 0 || *cur == want ? want : UINT32_MAX;
     }
 }
 
-static void note_load(TcIrOp *op, void *ctx)
-{
-    if (op->opc == TC_OP_LOAD) ((uint8_t *)ctx)[op->results[0]->id] = 1;
-}
-
 static void find_packed_operands(Cg *c, TcIrFunc *f)
 {
-    uint8_t *loaded = tc_arena_alloc(c->arena, f->nvalues + 1);
-    memset(loaded, 0, f->nvalues + 1);
-    tc_ir_walk_func(f, note_load, loaded);
     tc_ir_walk_func(f, note_dot_operand, c);
     for (uint32_t v = 0; v <= f->nvalues; v++)
-        if (c->panel[v] == UINT32_MAX || !loaded[v]) c->panel[v] = 0;
+        if (c->panel[v] == UINT32_MAX) c->panel[v] = 0;
 }
 
 /* Empties every cache at an instance's start when the launch word says a
@@ -1322,10 +1311,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     c->slot_of = tc_arena_alloc(c->arena, n * sizeof *c->slot_of);
     c->cache = tc_arena_alloc(c->arena, n * sizeof *c->cache);
     c->pid0_dep = tc_arena_alloc(c->arena, n * sizeof *c->pid0_dep);
-    memset(c->cache, 0, n * sizeof *c->cache);
-    memset(c->pid0_dep, 0, n * sizeof *c->pid0_dep);
-    c->panel = tc_arena_alloc(c->arena, n * sizeof *c->panel);
-    memset(c->panel, 0, n * sizeof *c->panel);
+    c->panel = tc_arena_alloc(c->arena, n * sizeof *c->panel); /* tc_arena_alloc zeroes */
     if (!c->opt->no_pack) find_packed_operands(c, f);
     c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;

@@ -105,22 +105,25 @@ LLVMValueRef tc_el_round_small(TcLlvm *c, TcDtype dt, LLVMValueRef x)
     return x;
 }
 
-/* Reads an element of dtype dt from tensor memory as an SSA value. */
-LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr)
+/* Reads an element of dtype dt from tensor memory as an SSA value; *load
+ * (if not NULL) is the load instruction. */
+LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr, LLVMValueRef *load)
 {
     LLVMValueRef v = LLVMBuildLoad2(c->b, tc_el_memory_type(c, dt), ptr, "");
+    if (load) *load = v;
     if (dt == TC_F16) return LLVMBuildFPExt(c->b, v, c->t_f32, "");
     if (dt == TC_BF16) return tc_el_bf16_to_f32(c, v);
     if (dt == TC_BOOL) return LLVMBuildICmp(c->b, LLVMIntNE, v, LLVMConstInt(c->t_i8, 0, 0), "");
     return v;
 }
 
-void tc_el_mem_store(TcLlvm *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr)
+/* Writes v to tensor memory as dtype dt; returns the store instruction. */
+LLVMValueRef tc_el_mem_store(TcLlvm *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr)
 {
     if (dt == TC_F16) v = LLVMBuildFPTrunc(c->b, v, c->t_f16, "");
     else if (dt == TC_BF16) v = tc_el_f32_to_bf16(c, v);
     else if (dt == TC_BOOL) v = LLVMBuildZExt(c->b, v, c->t_i8, "");
-    LLVMBuildStore(c->b, v, ptr);
+    return LLVMBuildStore(c->b, v, ptr);
 }
 
 

@@ -62,8 +62,8 @@ LLVMValueRef tc_el_bf16_to_f32(TcLlvm *c, LLVMValueRef h);
 /* Rounds an f32-held value to dtype dt's precision (f16, bf16), or returns it. */
 LLVMValueRef tc_el_round_small(TcLlvm *c, TcDtype dt, LLVMValueRef x);
 /* Reads / writes an element of dtype dt at ptr (any address space). */
-LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr);
-void tc_el_mem_store(TcLlvm *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr);
+LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr, LLVMValueRef *load); /* load: NULL or the instruction */
+LLVMValueRef tc_el_mem_store(TcLlvm *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr);    /* returns the store */
 
 /* An integer scalar of dtype dt sign- or zero-extended to i64. */
 LLVMValueRef tc_el_to_i64(TcLlvm *c, TcDtype dt, LLVMValueRef x);

@@ -296,7 +296,7 @@ static Regs read_shared(G *g, const TcType *t, LLVMValueRef base, uint32_t pad)
     for (uint32_t k = 0; k < r.n; k++) {
         LLVMValueRef p = elem_ptr(g, t->dtype, base, linear_index(g, t, k, pad));
         race(g, p, tc_dtype_bytes(t->dtype), false);
-        r.r[k] = tc_el_mem_load(&g->L, t->dtype, p);
+        r.r[k] = tc_el_mem_load(&g->L, t->dtype, p, NULL);
     }
     return r;
 }
@@ -509,14 +509,14 @@ static void emit_dot(G *g, const TcIrOp *op)
             LLVMValueRef idx = LLVMBuildAdd(B(g), rows[i], ci32(g, k), "");
             LLVMValueRef p = elem_ptr(g, at->dtype, abase, idx);
             race(g, p, tc_dtype_bytes(at->dtype), false);
-            av[i] = tc_el_cast(&g->L, at->dtype, cdt, tc_el_mem_load(&g->L, at->dtype, p));
+            av[i] = tc_el_cast(&g->L, at->dtype, cdt, tc_el_mem_load(&g->L, at->dtype, p, NULL));
         }
         LLVMValueRef brow = ci32(g, k * (bt->shape[1] + bpad));
         for (uint32_t j = 0; j < n[1]; j++) {
             LLVMValueRef idx = LLVMBuildAdd(B(g), brow, cols[j], "");
             LLVMValueRef p = elem_ptr(g, bt->dtype, bbase, idx);
             race(g, p, tc_dtype_bytes(bt->dtype), false);
-            bv[j] = tc_el_cast(&g->L, bt->dtype, cdt, tc_el_mem_load(&g->L, bt->dtype, p));
+            bv[j] = tc_el_cast(&g->L, bt->dtype, cdt, tc_el_mem_load(&g->L, bt->dtype, p, NULL));
         }
         for (uint32_t i = 0; i < n[0]; i++)
             for (uint32_t j = 0; j < n[1]; j++) {
@@ -839,7 +839,7 @@ static void emit_load(G *g, const TcIrOp *op)
             LLVMBasicBlockRef from = LLVMGetInsertBlock(B(g));
             Guard gd;
             guard_begin(g, &gd, ok);
-            LLVMValueRef x = tc_el_mem_load(&g->L, dt, p);
+            LLVMValueRef x = tc_el_mem_load(&g->L, dt, p, NULL);
             LLVMBasicBlockRef then_end = LLVMGetInsertBlock(B(g));
             guard_end(g, &gd);
             LLVMValueRef phi = LLVMBuildPhi(B(g), LLVMTypeOf(x), "");
