@@ -36,6 +36,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -602,7 +603,9 @@ static void emit_reduce(Cg *c, const TcIrOp *op)
 /* Lanes of the microkernel's vectors for a dot producing dtype out. */
 static uint32_t dot_lanes(const Cg *c, TcDtype out) { return out == TC_F64 ? c->vl / 2 : c->vl; }
 
-static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
+/* With zero_acc the accumulators start at +0.0 instead of being loaded from
+ * the result tile (whose old contents are not read). */
+static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv, bool zero_acc)
 {
     const TcType *ta = op->operands[0]->type, *tb = op->operands[1]->type;
     const TcIrValue *r = op->results[0];
@@ -623,6 +626,10 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv)
             LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, m0, ci64(c, i), ""), ci64(c, N), ""),
                                           LLVMBuildAdd(c->b, n0, ci64(c, (int64_t)j * vl), ""), "");
             rp[i * nv + j] = LLVMBuildGEP2(c->b, st, R, &e, 1, "");
+            if (zero_acc) {
+                acc0[i * nv + j] = LLVMConstNull(vt);
+                continue;
+            }
             acc0[i * nv + j] = LLVMBuildLoad2(c->b, vt, rp[i * nv + j], "");
             LLVMSetAlignment(acc0[i * nv + j], 4);
             note_access(c, acc0[i * nv + j], R);
@@ -698,6 +705,15 @@ static bool dot_block(const Cg *c, const TcIrOp *op, uint32_t *mr, uint32_t *nv)
     return vl >= 2 && N % vl == 0 && M % *mr == 0;
 }
 
+/* Whether tile v is splat(+0.0) (dot(a, b, zeros(...)): no accumulator to read). */
+static bool is_zero_splat(const TcIrValue *v)
+{
+    const TcIrOp *d = v->def;
+    if (!d || d->opc != TC_OP_SPLAT || !tc_dtype_is_float(v->type->dtype)) return false;
+    const TcIrOp *k = d->operands[0]->def;
+    return k && k->opc == TC_OP_CONST && k->fval == 0.0 && !signbit(k->fval);
+}
+
 /* r = acc + a @ b with k ascending for every element. */
 static void emit_dot(Cg *c, const TcIrOp *op)
 {
@@ -706,12 +722,15 @@ static void emit_dot(Cg *c, const TcIrOp *op)
     TcDtype in = ta->dtype, out = r->type->dtype;
     int64_t M = ta->shape[0], K = ta->shape[1], N = tb->shape[1];
     LLVMValueRef A = V(c, op->operands[0]), B = V(c, op->operands[1]), R = V(c, r);
-    copy_tile(c, r, op->operands[2]);
     uint32_t mr, nv;
     if (dot_block(c, op, &mr, &nv)) {
-        emit_dot_blocked(c, op, mr, nv);
+        /* the microkernel writes every element of r */
+        bool zero_acc = is_zero_splat(op->operands[2]);
+        if (!zero_acc) copy_tile(c, r, op->operands[2]);
+        emit_dot_blocked(c, op, mr, nv, zero_acc);
         return;
     }
+    copy_tile(c, r, op->operands[2]);
     Loop lm, lk, ln;
     LLVMValueRef m = loop_begin(c, &lm, ci64(c, 0), ci64(c, M));
     LLVMValueRef k = loop_begin(c, &lk, ci64(c, 0), ci64(c, K));
