@@ -83,6 +83,7 @@ typedef struct Cg {
     struct TileCache **cache; /* loads: the tile cache it fills and reads, or NULL */
     int8_t *pid0_dep;       /* per value: 0 unknown, 1 independent of program_id(0), 2 dependent */
     uint32_t *panel;        /* per tile: 0 row-major, else the panel width P of a packed dot operand (below) */
+    bool *by_trans;         /* loads: the tile is copied, transposed and packed, by the trans that uses it */
     TC_VEC(struct TileCache *) caches; /* every cache, in scratch order */
     CgTensor **tens;        /* tensors */
     uint32_t *slot_of;      /* tiles: index into slots */
@@ -125,7 +126,8 @@ static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
 #define CACHE_BYTES_PER_KERNEL ((uint64_t)16 << 20)
 
 typedef struct TileCache {
-    uint64_t keys;       /* scratch offset of the keys: cap entries of rank int64 */
+    uint64_t keys;       /* scratch offset of the keys: cap entries of rank + 1 int64 (offsets + 1, then the
+                            address of the (viewed) tensor's data) */
     uint64_t data;       /* scratch offset of the tiles: cap entries of entry bytes */
     uint64_t entry;      /* bytes per tile */
     uint32_t cap;        /* entries, a power of two */
@@ -794,6 +796,7 @@ typedef struct Access {
     LLVMValueRef pad;          /* load: pad value */
     bool is_store;
     uint32_t panel;            /* load into a packed tile: panel width P (0: row-major) */
+    bool trans;                /* with panel: the tile is packed as its transpose (see by_trans) */
 } Access;
 
 static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef hi)
@@ -805,6 +808,11 @@ static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef h
 /* Tile index of the first element of the row at outer indices idx. */
 static LLVMValueRef row_tile_index(Cg *c, const Access *a, const LLVMValueRef *idx)
 {
+    if (a->trans) { /* row n of the tile is column n of its transpose [N/P][K][P]: panel n / P, lane n % P */
+        LLVMValueRef P = ci64(c, a->panel);
+        return LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildUDiv(c->b, idx[0], P, ""), ci64(c, a->tile->shape[1] * a->panel), ""),
+                            LLVMBuildURem(c->b, idx[0], P, ""), "pack.trans");
+    }
     if (a->panel) return LLVMBuildMul(c->b, idx[0], ci64(c, a->panel), ""); /* row k of [N/P][K][P] */
     LLVMValueRef tidx = ci64(c, 0);
     int64_t s = 1;
@@ -823,10 +831,12 @@ static LLVMValueRef panel_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMV
 }
 
 /* Tile index of column j of the row starting at tidx: tidx + j, or in a
- * packed tile column j % P of panel j / P. */
+ * packed tile column j % P of panel j / P, or in a transposed packed tile
+ * row j of the panel (tidx + j * P). */
 static LLVMValueRef col_tile_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMValueRef j)
 {
     if (!a->panel) return LLVMBuildAdd(c->b, tidx, j, "");
+    if (a->trans) return LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, j, ci64(c, a->panel), ""), "");
     return panel_index(c, a, tidx, LLVMBuildUDiv(c->b, j, ci64(c, a->panel), ""), LLVMBuildURem(c->b, j, ci64(c, a->panel), ""));
 }
 
@@ -839,7 +849,7 @@ static void copy_run(Cg *c, const Access *a, LLVMValueRef base, LLVMValueRef o, 
     LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
     Loop l, lp;
     LLVMValueRef pj = NULL;
-    if (a->panel && LLVMIsAConstantInt(jlo) && LLVMIsAConstantInt(jhi) && LLVMConstIntGetSExtValue(jlo) == 0 &&
+    if (a->panel && !a->trans && LLVMIsAConstantInt(jlo) && LLVMIsAConstantInt(jhi) && LLVMConstIntGetSExtValue(jlo) == 0 &&
         LLVMConstIntGetSExtValue(jhi) == a->tile->shape[1]) {
         /* a whole row into panels: one constant-length run per panel */
         pj = loop_begin(c, &lp, ci64(c, 0), ci64(c, a->tile->shape[1] / a->panel));
@@ -921,17 +931,17 @@ static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
     for (uint32_t d = 0; d < tc->rank; d++)
         e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, a->off[d], ci64(c, a->tile->shape[d]), ""), "");
     e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
-    LLVMValueRef ko = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->keys), LLVMBuildMul(c->b, e, ci64(c, 8 * tc->rank), ""), "");
+    LLVMValueRef ko = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->keys), LLVMBuildMul(c->b, e, ci64(c, 8 * (tc->rank + 1)), ""), "");
     LLVMValueRef keyp = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &ko, 1, "key");
     LLVMValueRef dof = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
     LLVMValueRef data = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &dof, 1, "cached");
     PtrSlot ps = {data, REGION_CACHE | tc->index};
     TC_VEC_PUSH(c->arena, c->ptrs, ps);
-    LLVMValueRef hit = LLVMConstInt(c->L.t_i1, 1, 0), want[TC_MAX_RANK], kp[TC_MAX_RANK];
-    for (uint32_t d = 0; d < tc->rank; d++) {
+    LLVMValueRef hit = LLVMConstInt(c->L.t_i1, 1, 0), want[TC_MAX_RANK + 1], kp[TC_MAX_RANK + 1];
+    for (uint32_t d = 0; d <= tc->rank; d++) {
         LLVMValueRef i = ci64(c, d);
         kp[d] = LLVMBuildGEP2(c->b, c->L.t_i64, keyp, &i, 1, "");
-        want[d] = LLVMBuildAdd(c->b, a->off[d], ci64(c, 1), "");
+        want[d] = d < tc->rank ? LLVMBuildAdd(c->b, a->off[d], ci64(c, 1), "") : LLVMBuildPtrToInt(c->b, a->T->data, c->L.t_i64, "");
         hit = LLVMBuildAnd(c->b, hit, LLVMBuildICmp(c->b, LLVMIntEQ, LLVMBuildLoad2(c->b, c->L.t_i64, kp[d], ""), want[d], ""), "");
     }
     LLVMBasicBlockRef fill = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "cache.fill");
@@ -942,15 +952,18 @@ static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
     to.buf = data;
     LLVMValueRef idx[TC_MAX_RANK];
     nest(c, a->tile->rank - 1, a->tile->shape, 0, idx, access_row_inside, &to);
-    for (uint32_t d = 0; d < tc->rank; d++) LLVMBuildStore(c->b, want[d], kp[d]);
+    for (uint32_t d = 0; d <= tc->rank; d++) LLVMBuildStore(c->b, want[d], kp[d]);
     LLVMBuildBr(c->b, join);
     LLVMPositionBuilderAtEnd(c->b, join);
     return data;
 }
 
-static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
+/* A store (res NULL) or a load whose tile becomes value res: the load's
+ * result, or the trans of it that packs it (by_trans). */
+static void emit_access(Cg *c, const TcIrOp *op, const TcIrValue *res)
 {
     const CgTensor *T = c->tens[op->operands[0]->id];
+    bool is_store = !res;
     Access a = {.T = T, .is_store = is_store};
     uint32_t r = T->rank;
     for (uint32_t d = 0; d < r; d++) a.off[d] = to_i64(c, op->operands[d + 1], V(c, op->operands[d + 1]));
@@ -960,8 +973,9 @@ static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
         a.buf = V(c, tile);
     } else {
         a.tile = op->results[0]->type;
-        a.buf = V(c, op->results[0]);
-        a.panel = c->panel[op->results[0]->id];
+        a.buf = V(c, res);
+        a.panel = c->panel[res->id];
+        a.trans = res != op->results[0];
         a.pad = op->noperands > r + 1 ? V(c, op->operands[r + 1])
                                       : (tc_dtype_is_float(a.tile->dtype) ? LLVMConstReal(tc_el_value_type(&c->L, a.tile->dtype), 0.0)
                                                                           : LLVMConstInt(tc_el_value_type(&c->L, a.tile->dtype), 0, 0));
@@ -997,7 +1011,7 @@ static void emit_access(Cg *c, const TcIrOp *op, bool is_store)
         LLVMBasicBlockRef from[2] = {fast_end, slow_end};
         LLVMValueRef phi = LLVMBuildPhi(c->b, c->L.t_ptr, "tile");
         LLVMAddIncoming(phi, ptrs, from, 2);
-        c->val[op->results[0]->id] = phi;
+        c->val[res->id] = phi;
     }
 }
 
@@ -1171,6 +1185,9 @@ static void emit_op(Cg *c, const TcIrOp *op)
     switch (op->opc) {
     case TC_OP_FOR: emit_for(c, op, p); return;
     case TC_OP_IF: emit_if(c, op, p); return;
+    case TC_OP_LOAD:
+        if (c->by_trans[op->results[0]->id]) return; /* emitted at its trans */
+        break;
     default: break;
     }
     alloc_result(c, op, p);
@@ -1191,7 +1208,11 @@ static void emit_op(Cg *c, const TcIrOp *op)
     }
     case TC_OP_SPLAT: emit_splat(c, op); return;
     case TC_OP_ARANGE: emit_arange(c, op); return;
-    case TC_OP_BROADCAST: case TC_OP_TRANS: emit_remap(c, op); return;
+    case TC_OP_TRANS:
+        if (c->by_trans[op->operands[0]->id]) emit_access(c, op->operands[0]->def, r);
+        else emit_remap(c, op);
+        return;
+    case TC_OP_BROADCAST: emit_remap(c, op); return;
     case TC_OP_RESHAPE: case TC_OP_EXPAND_DIMS:
         if (r->type->kind == TC_TY_TILE && op->operands[0]->type->kind == TC_TY_SCALAR) emit_splat(c, op);
         else copy_tile(c, r, op->operands[0]);
@@ -1199,8 +1220,8 @@ static void emit_op(Cg *c, const TcIrOp *op)
     case TC_OP_REDUCE_SUM: case TC_OP_REDUCE_MAX: case TC_OP_REDUCE_MIN: emit_reduce(c, op); return;
     case TC_OP_DOT: emit_dot(c, op); return;
     case TC_OP_VIEW: emit_view(c, op); return;
-    case TC_OP_LOAD: emit_access(c, op, false); return;
-    case TC_OP_STORE: emit_access(c, op, true); return;
+    case TC_OP_LOAD: emit_access(c, op, r); return;
+    case TC_OP_STORE: emit_access(c, op, NULL); return;
     case TC_OP_YIELD: return;
     default: break;
     }
@@ -1254,18 +1275,24 @@ static void find_cached_load(TcIrOp *op, void *ctx)
     Cg *c = ctx;
     if (op->opc != TC_OP_LOAD) return;
     const TcIrValue *t = op->operands[0], *r = op->results[0];
+    uint32_t rank = t->type->rank;
+    /* a read-only tensor parameter, or views of one (attention's k[z, h]) at
+     * indices that do not depend on program_id(0) either */
+    for (; t->def && t->def->opc == TC_OP_VIEW; t = t->def->operands[0])
+        for (uint32_t i = 1; i < t->def->noperands; i++)
+            if (depends_on_pid0(c, t->def->operands[i], 0)) return;
     if (t->def || t->block->parent || (t->type->flags & (TC_TENSOR_OUT | TC_TENSOR_INOUT))) return;
-    for (uint32_t d = 0; d < t->type->rank; d++)
+    for (uint32_t d = 0; d < rank; d++)
         if (depends_on_pid0(c, op->operands[1 + d], 0)) return;
     uint64_t entry = tile_bytes(r->type);
     if (entry > CACHE_MAX_TILE) return;
     uint32_t cap = CACHE_MAX_ENTRIES;
     while (cap > 1 && (uint64_t)cap * entry > CACHE_BYTES_PER_LOAD) cap /= 2;
-    uint64_t keys = align64((uint64_t)cap * 8 * t->type->rank);
+    uint64_t keys = align64((uint64_t)cap * 8 * (rank + 1));
     uint64_t start = c->caches.len ? c->scratch_bytes : CACHE_HEADER;
     if (cap < 2 || start + keys + (uint64_t)cap * entry > CACHE_HEADER + CACHE_BYTES_PER_KERNEL) return;
     TileCache *tc = tc_arena_alloc(c->arena, sizeof *tc);
-    *tc = (TileCache){start, start + keys, entry, cap, t->type->rank, c->caches.len};
+    *tc = (TileCache){start, start + keys, entry, cap, rank, c->caches.len};
     c->cache[r->id] = tc;
     TC_VEC_PUSH(c->arena, c->caches, tc);
     c->scratch_bytes = start + keys + (uint64_t)cap * entry;
@@ -1278,6 +1305,15 @@ static void find_cached_load(TcIrOp *op, void *ctx)
  * panel rather than rows N elements apart. The copy from the tensor does
  * the packing, so it costs nothing extra; a tile cache keeps the packed copy.
  */
+enum { PANEL_NONE = UINT32_MAX, PANEL_TRANS_USE = UINT32_MAX - 1 };
+
+/* trans(x) of a 2-d tile (the only permutation of two axes) where x is a load's result. */
+static bool is_trans_of_load(const TcIrOp *op)
+{
+    return op && op->opc == TC_OP_TRANS && op->results[0]->type->rank == 2 && op->operands[0]->def &&
+           op->operands[0]->def->opc == TC_OP_LOAD;
+}
+
 static void note_dot_operand(TcIrOp *op, void *ctx)
 {
     Cg *c = ctx;
@@ -1287,18 +1323,36 @@ static void note_dot_operand(TcIrOp *op, void *ctx)
     for (uint32_t i = 0; i < op->noperands; i++) {
         const TcIrValue *v = op->operands[i];
         if (v->type->kind != TC_TY_TILE) continue;
-        /* UINT32_MAX: not a load's result, or some other use; never packed */
-        uint32_t want = i == 1 && P && v->def && v->def->opc == TC_OP_LOAD ? P : UINT32_MAX;
         uint32_t *cur = &c->panel[v->id];
-        *cur = *cur == 0 || *cur == want ? want : UINT32_MAX;
+        if (is_trans_of_load(op)) { /* a load's one use by a trans: packed there, if the trans's result is */
+            *cur = *cur == 0 ? PANEL_TRANS_USE : PANEL_NONE;
+            continue;
+        }
+        /* PANEL_NONE: not a load's result (or its trans), or some other use; never packed */
+        bool loaded = v->def && (v->def->opc == TC_OP_LOAD || is_trans_of_load(v->def));
+        uint32_t want = i == 1 && P && loaded ? P : PANEL_NONE;
+        *cur = *cur == 0 || *cur == want ? want : PANEL_NONE;
     }
+}
+
+/* A trans of a load packs the load's tile (by_trans) when the trans's result
+ * is packed and the trans is the load's only use; else the trans's result
+ * is not packed (emit_remap writes it row-major). */
+static void settle_trans_operand(TcIrOp *op, void *ctx)
+{
+    Cg *c = ctx;
+    if (!is_trans_of_load(op)) return;
+    uint32_t x = op->operands[0]->id, *pr = &c->panel[op->results[0]->id];
+    if (c->panel[x] == PANEL_TRANS_USE && *pr != 0 && *pr != PANEL_NONE) c->by_trans[x] = true;
+    else *pr = PANEL_NONE;
 }
 
 static void find_packed_operands(Cg *c, TcIrFunc *f)
 {
     tc_ir_walk_func(f, note_dot_operand, c);
+    tc_ir_walk_func(f, settle_trans_operand, c);
     for (uint32_t v = 0; v <= f->nvalues; v++)
-        if (c->panel[v] == UINT32_MAX) c->panel[v] = 0;
+        if (c->panel[v] >= PANEL_TRANS_USE) c->panel[v] = 0;
 }
 
 /* Empties every cache at an instance's start when the launch word says a
@@ -1314,7 +1368,7 @@ static void emit_cache_reset(Cg *c)
         const TileCache *tc = c->caches.data[i];
         LLVMValueRef o = ci64(c, (int64_t)tc->keys);
         LLVMBuildMemSet(c->b, LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, ""), LLVMConstInt(c->L.t_i8, 0, 0),
-                        ci64(c, (int64_t)tc->cap * 8 * tc->rank), 8);
+                        ci64(c, (int64_t)tc->cap * 8 * (tc->rank + 1)), 8);
     }
     LLVMBuildStore(c->b, ci64(c, 1), c->p_scratch);
     LLVMBuildBr(c->b, go);
@@ -1331,6 +1385,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     c->cache = tc_arena_alloc(c->arena, n * sizeof *c->cache);
     c->pid0_dep = tc_arena_alloc(c->arena, n * sizeof *c->pid0_dep);
     c->panel = tc_arena_alloc(c->arena, n * sizeof *c->panel); /* tc_arena_alloc zeroes */
+    c->by_trans = tc_arena_alloc(c->arena, n * sizeof *c->by_trans);
     if (!c->opt->no_pack) find_packed_operands(c, f);
     c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;

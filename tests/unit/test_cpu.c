@@ -555,6 +555,33 @@ static void test_cpu_packed_operands(void **state)
     }
 }
 
+/* Attention's k tiles: loaded from a view k[z, h] at offsets that do not
+ * depend on program_id(0), and used only through trans as dot's b operand.
+ * The load is cached (the key includes the view's address, so heads do not
+ * share entries) and written transposed into panels at the trans (none of
+ * this with no_pack / no_tile_cache); results on several heads, tails and
+ * sub-tile sizes, on one thread and three, in test_cpu_attention and here
+ * with BKV = 32 (one panel per tile). */
+static void test_cpu_packed_trans_operand(void **state)
+{
+    (void)state;
+    static const TcConstOverride defs[1] = {{"BKV", "32"}};
+    for (int d = 0; d < 2; d++) {
+        Prog p;
+        prog_compile(&p, "attention", d ? defs : NULL, d ? 1 : 0, true);
+        for (int off = 0; off < 2; off++) {
+            TcCpuOptions co = {.opt_level = 0, .fast_dot = true, .no_pack = off, .no_tile_cache = off};
+            assert_true(ir_has(&p, &co, "pack.trans") == !off);
+            assert_true(ir_has(&p, &co, "cache.fill") == !off);
+        }
+        tc_test_rng_state = 0x2545F4914F6CDD1Du;
+        attention_case(&p, 2, 3, 100, false);
+        attention_case(&p, 1, 2, 64, false);
+        attention_case(&p, 1, 1, 3, false);
+        prog_free(&p);
+    }
+}
+
 static int setup_runtimes(void **state)
 {
     (void)state;
@@ -585,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_cpu_vector_add),
         cmocka_unit_test(test_cpu_tile_cache_across_launches),
         cmocka_unit_test(test_cpu_packed_operands),
+        cmocka_unit_test(test_cpu_packed_trans_operand),
     };
     return cmocka_run_group_tests(tests, setup_runtimes, teardown_runtimes);
 }
