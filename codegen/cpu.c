@@ -1307,11 +1307,17 @@ static void find_cached_load(TcIrOp *op, void *ctx)
  */
 enum { PANEL_NONE = UINT32_MAX, PANEL_TRANS_USE = UINT32_MAX - 1 };
 
-/* trans(x) of a 2-d tile (the only permutation of two axes) where x is a load's result. */
+/* trans(x) of a 2-d tile (the only permutation of two axes) where x is a
+ * load's result, in the same block with no op between them that writes
+ * tensors or owns blocks: the load may then be made at the trans. */
 static bool is_trans_of_load(const TcIrOp *op)
 {
-    return op && op->opc == TC_OP_TRANS && op->results[0]->type->rank == 2 && op->operands[0]->def &&
-           op->operands[0]->def->opc == TC_OP_LOAD;
+    if (!op || op->opc != TC_OP_TRANS || op->results[0]->type->rank != 2) return false;
+    const TcIrOp *ld = op->operands[0]->def;
+    if (!ld || ld->opc != TC_OP_LOAD || ld->parent != op->parent) return false;
+    for (const TcIrOp *x = ld->next; x != op; x = x->next)
+        if (!x || tc_op_info(x->opc)->flags & (TC_OPF_WRITES_MEMORY | TC_OPF_HAS_REGIONS)) return false;
+    return true;
 }
 
 static void note_dot_operand(TcIrOp *op, void *ctx)
