@@ -1305,7 +1305,8 @@ static void find_cached_load(TcIrOp *op, void *ctx)
  * panel rather than rows N elements apart. The copy from the tensor does
  * the packing, so it costs nothing extra; a tile cache keeps the packed copy.
  */
-enum { PANEL_NONE = UINT32_MAX, PANEL_TRANS_USE = UINT32_MAX - 1 };
+#define PANEL_NONE UINT32_MAX            /* some other use: never packed */
+#define PANEL_TRANS_USE (UINT32_MAX - 1) /* a load used by one trans, so far */
 
 /* trans(x) of a 2-d tile (the only permutation of two axes) where x is a
  * load's result, in the same block with no op between them that writes
