@@ -85,8 +85,10 @@ for t in fuzz_lexer_parser fuzz_frontend fuzz_ir_parser fuzz_pipeline; do
     fi
     slow_ok=()
     bad=false
+    timeout_replayed=false
     while read -r unit; do
         [ -f "$unit" ] || continue
+        case "$unit" in *timeout-*) timeout_replayed=true ;; esac
         replay "$unit"
         if [ "$timeouts" -ge 2 ] || [ "$other" -ne 0 ]; then
             bad=true
@@ -100,6 +102,8 @@ for t in fuzz_lexer_parser fuzz_frontend fuzz_ir_parser fuzz_pipeline; do
     done < <(sed -n "s#^artifact_prefix=.*Test unit written to \(.*\(slow-unit\|timeout\)-.*\)\$#\1#p" "$log" | sort -u)
     note=""
     [ ${#slow_ok[@]} -ne 0 ] && note="; slower than 1 s in the run but not alone (machine stalls): ${slow_ok[*]}"
+    # a timeout whose input was not written out cannot be replayed: it fails
+    [ "$timed_out" = true ] && [ "$timeout_replayed" = false ] && timed_out=false
     if [ "$bad" = true ] || { [ "$status" -ne 0 ] && [ "$timed_out" = false ]; }; then
         tail -n 60 "$log"
         failed+=("$t")
