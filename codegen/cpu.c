@@ -109,15 +109,16 @@ static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
  * in program_id(0) (the runtime hands them out with axis 0 fastest), so a
  * load whose offsets do not depend on it - GEMM's b tiles, attention's k and v
  * tiles - reads the same tiles again in the next instance. Such a load, from
- * a read-only tensor param, copies each tile that lies wholly inside the
- * tensor into a per-thread cache in scratch, keyed by its offsets, and the
- * next instance that loads the same tile uses the copy. The runtime zeroes
- * the first 8 bytes of a worker's scratch before the worker's first instance
+ * a read-only tensor param or a view of one, copies each tile that lies
+ * wholly inside the tensor into a per-thread cache in scratch, keyed by its
+ * offsets and the (viewed) tensor's data address, and the next instance that
+ * loads the same tile uses the copy. The runtime zeroes the first 8 bytes
+ * of a worker's scratch (the launch word) before the worker's first instance
  * of each launch; the first instance that sees 0 empties every key and sets
- * them to 1, so nothing cached outlives its launch (the tensors may change
- * between launches). A cache holds CAP tiles, entry (sum of off[d] /
- * shape[d]) mod CAP; a key stores off[d] + 1, so an emptied key matches
- * nothing.
+ * the word to 1, so nothing cached outlives its launch (the tensors may
+ * change between launches). A cache holds CAP tiles, entry (sum of off[d] /
+ * shape[d]) mod CAP; a key stores off[d] + 1 for each axis (so an emptied
+ * key matches nothing), then the data address.
  */
 #define CACHE_HEADER 64                 /* bytes at the start of scratch: launch word */
 #define CACHE_MAX_ENTRIES 64
@@ -134,6 +135,9 @@ typedef struct TileCache {
     uint32_t rank;
     uint32_t index;      /* in Cg.caches: its alias region */
 } TileCache;
+
+/* Bytes of one entry's key: rank offsets, then the tensor's data address. */
+static uint64_t key_bytes(uint32_t rank) { return 8 * ((uint64_t)rank + 1); }
 
 /* ------------------------------------------------------------- types */
 
@@ -931,7 +935,7 @@ static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
     for (uint32_t d = 0; d < tc->rank; d++)
         e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, a->off[d], ci64(c, a->tile->shape[d]), ""), "");
     e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
-    LLVMValueRef ko = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->keys), LLVMBuildMul(c->b, e, ci64(c, 8 * (tc->rank + 1)), ""), "");
+    LLVMValueRef ko = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->keys), LLVMBuildMul(c->b, e, ci64(c, (int64_t)key_bytes(tc->rank)), ""), "");
     LLVMValueRef keyp = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &ko, 1, "key");
     LLVMValueRef dof = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
     LLVMValueRef data = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &dof, 1, "cached");
@@ -1288,7 +1292,7 @@ static void find_cached_load(TcIrOp *op, void *ctx)
     if (entry > CACHE_MAX_TILE) return;
     uint32_t cap = CACHE_MAX_ENTRIES;
     while (cap > 1 && (uint64_t)cap * entry > CACHE_BYTES_PER_LOAD) cap /= 2;
-    uint64_t keys = align64((uint64_t)cap * 8 * (rank + 1));
+    uint64_t keys = align64(cap * key_bytes(rank));
     uint64_t start = c->caches.len ? c->scratch_bytes : CACHE_HEADER;
     if (cap < 2 || start + keys + (uint64_t)cap * entry > CACHE_HEADER + CACHE_BYTES_PER_KERNEL) return;
     TileCache *tc = tc_arena_alloc(c->arena, sizeof *tc);
@@ -1375,7 +1379,7 @@ static void emit_cache_reset(Cg *c)
         const TileCache *tc = c->caches.data[i];
         LLVMValueRef o = ci64(c, (int64_t)tc->keys);
         LLVMBuildMemSet(c->b, LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, ""), LLVMConstInt(c->L.t_i8, 0, 0),
-                        ci64(c, (int64_t)tc->cap * 8 * (tc->rank + 1)), 8);
+                        ci64(c, (int64_t)(tc->cap * key_bytes(tc->rank))), 8);
     }
     LLVMBuildStore(c->b, ci64(c, 1), c->p_scratch);
     LLVMBuildBr(c->b, go);

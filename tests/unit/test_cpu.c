@@ -561,7 +561,7 @@ static void test_cpu_packed_operands(void **state)
  * share entries) and written transposed into panels at the trans (none of
  * this with no_pack / no_tile_cache); results on several heads, tails and
  * sub-tile sizes, on one thread and three, in test_cpu_attention and here
- * with BKV = 32 (one panel per tile). */
+ * with BKV = 64 and 32 (two panels per tile, and one). */
 static void test_cpu_packed_trans_operand(void **state)
 {
     (void)state;
