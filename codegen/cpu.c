@@ -1506,6 +1506,32 @@ LLVMTargetMachineRef tc_cpu_target_machine(const TcCpuOptions *opt, TcDiagEngine
     return tm;
 }
 
+/*
+ * f32 lanes of the widest vector register of the target machine. The host's
+ * features are explicit (LLVMGetHostCPUFeatures); for --cpu=NAME the C API
+ * gives no way to ask which features the name implies, so explicit features
+ * decide first, then this list of LLVM's x86 CPU names (LLVM 19).
+ */
+static uint32_t vector_lanes(const char *cpu, const char *features)
+{
+    static const char *const avx512[] = {"x86-64-v4", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake",
+                                         "icelake-client", "icelake-server", "tigerlake", "rocketlake", "sapphirerapids",
+                                         "emeraldrapids", "graniterapids", "graniterapids-d", "diamondrapids", "znver4",
+                                         "znver5", "knl", "knm"};
+    static const char *const avx[] = {"x86-64-v3", "haswell", "broadwell", "skylake", "alderlake", "raptorlake",
+                                      "meteorlake", "arrowlake", "arrowlake-s", "lunarlake", "pantherlake", "gracemont",
+                                      "sierraforest", "grandridge", "clearwaterforest", "znver1", "znver2", "znver3",
+                                      "sandybridge", "ivybridge", "bdver1", "bdver2", "bdver3", "bdver4", "btver2"};
+    if (strstr(features, "+avx512f")) return 16;
+    if (strstr(features, "+avx")) return 8;
+    if (strstr(features, "-avx")) return 4; /* -avx, -avx2, -avx512f: take the narrower width */
+    for (size_t i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (strcmp(cpu, avx512[i]) == 0) return 16;
+    for (size_t i = 0; i < sizeof avx / sizeof avx[0]; i++)
+        if (strcmp(cpu, avx[i]) == 0) return 8;
+    return 4;
+}
+
 static void note_shared_op(TcIrOp *op, void *found)
 {
     if (tc_op_info(op->opc)->flags & (TC_OPF_READS_SHARED | TC_OPF_WRITES_SHARED)) *(bool *)found = true;
@@ -1533,9 +1559,10 @@ LLVMModuleRef tc_cpu_build_module(TcIrModule *m, const TcCpuOptions *opt, LLVMCo
     LLVMDisposeTargetData(td);
     c.b = LLVMCreateBuilderInContext(ctx);
     init_types(&c);
-    char *features = LLVMGetTargetMachineFeatureString(tm);
-    c.vl = strstr(features, "+avx512f") ? 16 : strstr(features, "+avx") ? 8 : 4;
+    char *features = LLVMGetTargetMachineFeatureString(tm), *cpu = LLVMGetTargetMachineCPU(tm);
+    c.vl = vector_lanes(cpu, features);
     LLVMDisposeMessage(features);
+    LLVMDisposeMessage(cpu);
     uint32_t errors = de->nerrors;
     for (uint32_t i = 0; i < m->funcs.len; i++)
         if (is_gpu_level(m->funcs.data[i])) {
