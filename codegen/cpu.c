@@ -83,6 +83,7 @@ typedef struct Cg {
     struct TileCache **cache; /* loads: the tile cache it fills and reads, or NULL */
     int8_t *pid0_dep;       /* per value: 0 unknown, 1 independent of program_id(0), 2 dependent */
     uint32_t *panel;        /* per tile: 0 row-major, else the panel width P of a packed dot operand (below) */
+    bool *by_rows;          /* per packed tile: packed by rows, [M/P][K][P] for a tile [M, K] (below) */
     bool *by_trans;         /* loads: the tile is copied, transposed and packed, by the trans that uses it */
     TC_VEC(struct TileCache *) caches; /* every cache, in scratch order */
     CgTensor **tens;        /* tensors */
@@ -663,8 +664,11 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv, 
         LLVMSetAlignment(bv[j], 4);
         note_access(c, bv[j], B);
     }
+    bool a_rows = c->by_rows[op->operands[0]->id]; /* a packed [M/MR][K][MR] */
     for (uint32_t i = 0; i < mr; i++) {
-        LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, m0, ci64(c, i), ""), ci64(c, K), ""), k, "");
+        LLVMValueRef e = a_rows ? LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m0, ci64(c, K), ""),
+                                               LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k, ci64(c, mr), ""), ci64(c, i), ""), "")
+                                : LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, m0, ci64(c, i), ""), ci64(c, K), ""), k, "");
         LLVMValueRef a = LLVMBuildLoad2(c->b, st, LLVMBuildGEP2(c->b, st, A, &e, 1, ""), "");
         note_access(c, a, A);
         LLVMValueRef av = LLVMBuildInsertElement(c->b, LLVMGetUndef(vt), a, ci32(c, 0), "");
@@ -791,6 +795,8 @@ static void emit_view(Cg *c, const TcIrOp *op)
     c->tens[op->results[0]->id] = R;
 }
 
+#define ROWS_GROUP 8 /* rows packed by one step of the vectorized copy (copy_rows_packed) */
+
 typedef struct Access {
     const CgTensor *T;
     TcDtype dt;
@@ -800,7 +806,9 @@ typedef struct Access {
     LLVMValueRef pad;          /* load: pad value */
     bool is_store;
     uint32_t panel;            /* load into a packed tile: panel width P (0: row-major) */
-    bool trans;                /* with panel: the tile is packed as its transpose (see by_trans) */
+    bool by_rows;              /* with panel: packed by rows, [M/P][K][P] (a dot's a operand, or a tile packed
+                                  by its trans as its transpose's [N/P][K][P]) */
+    bool trans;                /* with by_rows: packed by the trans that uses it (by_trans) */
 } Access;
 
 static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef hi)
@@ -812,10 +820,10 @@ static LLVMValueRef clamp(Cg *c, LLVMValueRef x, LLVMValueRef lo, LLVMValueRef h
 /* Tile index of the first element of the row at outer indices idx. */
 static LLVMValueRef row_tile_index(Cg *c, const Access *a, const LLVMValueRef *idx)
 {
-    if (a->trans) { /* row n of the tile is column n of its transpose [N/P][K][P]: panel n / P, lane n % P */
+    if (a->by_rows) { /* row n of the tile [N, K] goes to [N/P][K][P]: panel n / P, lane n % P */
         LLVMValueRef P = ci64(c, a->panel);
         return LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildUDiv(c->b, idx[0], P, ""), ci64(c, a->tile->shape[1] * a->panel), ""),
-                            LLVMBuildURem(c->b, idx[0], P, ""), "pack.trans");
+                            LLVMBuildURem(c->b, idx[0], P, ""), a->trans ? "pack.trans" : "pack.rows");
     }
     if (a->panel) return LLVMBuildMul(c->b, idx[0], ci64(c, a->panel), ""); /* row k of [N/P][K][P] */
     LLVMValueRef tidx = ci64(c, 0);
@@ -840,7 +848,7 @@ static LLVMValueRef panel_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMV
 static LLVMValueRef col_tile_index(Cg *c, const Access *a, LLVMValueRef tidx, LLVMValueRef j)
 {
     if (!a->panel) return LLVMBuildAdd(c->b, tidx, j, "");
-    if (a->trans) return LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, j, ci64(c, a->panel), ""), "");
+    if (a->by_rows) return LLVMBuildAdd(c->b, tidx, LLVMBuildMul(c->b, j, ci64(c, a->panel), ""), "");
     return panel_index(c, a, tidx, LLVMBuildUDiv(c->b, j, ci64(c, a->panel), ""), LLVMBuildURem(c->b, j, ci64(c, a->panel), ""));
 }
 
@@ -853,7 +861,7 @@ static void copy_run(Cg *c, const Access *a, LLVMValueRef base, LLVMValueRef o, 
     LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
     Loop l, lp;
     LLVMValueRef pj = NULL;
-    if (a->panel && !a->trans && LLVMIsAConstantInt(jlo) && LLVMIsAConstantInt(jhi) && LLVMConstIntGetSExtValue(jlo) == 0 &&
+    if (a->panel && !a->by_rows && LLVMIsAConstantInt(jlo) && LLVMIsAConstantInt(jhi) && LLVMConstIntGetSExtValue(jlo) == 0 &&
         LLVMConstIntGetSExtValue(jhi) == a->tile->shape[1]) {
         /* a whole row into panels: one constant-length run per panel */
         pj = loop_begin(c, &lp, ci64(c, 0), ci64(c, a->tile->shape[1] / a->panel));
@@ -927,6 +935,84 @@ static void access_row_inside(Cg *c, void *ctx, LLVMValueRef *idx)
     copy_run(c, a, base, ci64(c, 0), tidx, ci64(c, 0), ci64(c, a->tile->shape[last]));
 }
 
+/* Eight lanes of a shuffle of x and y (lanes 0-7 of x, then 8-15 of y). */
+static LLVMValueRef shuffle8(Cg *c, LLVMValueRef x, LLVMValueRef y, const int *lanes)
+{
+    LLVMValueRef m[8];
+    for (int i = 0; i < 8; i++) m[i] = ci32(c, lanes[i]);
+    return LLVMBuildShuffleVector(c->b, x, y, LLVMConstVector(m, 8), "");
+}
+
+/* Whether a load of a tile wholly inside the tensor can be packed by rows
+ * eight rows and eight columns at a time (copy_rows_packed). */
+static bool rows_vectorizable(const Access *a)
+{
+    return !a->is_store && a->by_rows && a->tile->rank == 2 && a->T->unit_inner && a->panel % ROWS_GROUP == 0 &&
+           a->tile->shape[0] % ROWS_GROUP == 0 && a->tile->shape[1] % 8 == 0 &&
+           (a->dt == TC_F32 || a->dt == TC_F16 || a->dt == TC_BF16);
+}
+
+/* A tile [M, K] wholly inside the tensor into panels by rows [M/P][K][P]:
+ * per step, 8 rows x 8 columns are loaded as 8 vectors, transposed in
+ * registers (unpack, pair and half shuffles) and stored as 8 runs of 8 lanes
+ * (contiguous when P = 8), instead of one element at a time. */
+static void copy_rows_packed(Cg *c, const Access *a)
+{
+    static const int lo[8] = {0, 8, 1, 9, 4, 12, 5, 13}, hi[8] = {2, 10, 3, 11, 6, 14, 7, 15};
+    static const int plo[8] = {0, 1, 8, 9, 4, 5, 12, 13}, phi[8] = {2, 3, 10, 11, 6, 7, 14, 15};
+    static const int hlo[8] = {0, 1, 2, 3, 8, 9, 10, 11}, hhi[8] = {4, 5, 6, 7, 12, 13, 14, 15};
+    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt), vt = LLVMVectorType(c->L.t_f32, 8);
+    Loop lg, lk;
+    LLVMValueRef r0 = LLVMBuildMul(c->b, loop_begin(c, &lg, ci64(c, 0), ci64(c, a->tile->shape[0] / 8)), ci64(c, 8), "");
+    LLVMValueRef tidx = row_tile_index(c, a, &r0);
+    LLVMValueRef k0 = LLVMBuildMul(c->b, loop_begin(c, &lk, ci64(c, 0), ci64(c, a->tile->shape[1] / 8)), ci64(c, 8), "");
+    LLVMValueRef v[8], t[8], s[8];
+    for (int i = 0; i < 8; i++) {
+        LLVMValueRef row = LLVMBuildAdd(c->b, a->off[0], LLVMBuildAdd(c->b, r0, ci64(c, i), ""), "");
+        LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, row, a->T->stride[0], ""), LLVMBuildAdd(c->b, a->off[1], k0, ""), "");
+        LLVMValueRef ld = LLVMBuildLoad2(c->b, LLVMVectorType(mt, 8), LLVMBuildGEP2(c->b, mt, a->T->data, &e, 1, ""), "");
+        LLVMSetAlignment(ld, a->dt == TC_F32 ? 4 : 2);
+        note_tensor_access(c, ld);
+        if (a->dt == TC_F16) {
+            v[i] = LLVMBuildFPExt(c->b, ld, vt, "");
+        } else if (a->dt == TC_BF16) { /* bf16 is the high half of an f32 */
+            LLVMValueRef sixteen[8];
+            for (int l = 0; l < 8; l++) sixteen[l] = ci32(c, 16);
+            LLVMValueRef w = LLVMBuildZExt(c->b, ld, LLVMVectorType(c->L.t_i32, 8), "");
+            v[i] = LLVMBuildBitCast(c->b, LLVMBuildShl(c->b, w, LLVMConstVector(sixteen, 8), ""), vt, "");
+        } else {
+            v[i] = ld;
+        }
+    }
+    for (int i = 0; i < 8; i += 2) { /* t[i], t[i+1]: rows i and i+1 interleaved, low and high pairs of each half */
+        t[i] = shuffle8(c, v[i], v[i + 1], lo);
+        t[i + 1] = shuffle8(c, v[i], v[i + 1], hi);
+    }
+    for (int h = 0; h < 8; h += 4) { /* s[h + j]: columns j and j + 4 of rows h..h+3 */
+        s[h + 0] = shuffle8(c, t[h], t[h + 2], plo);
+        s[h + 1] = shuffle8(c, t[h], t[h + 2], phi);
+        s[h + 2] = shuffle8(c, t[h + 1], t[h + 3], plo);
+        s[h + 3] = shuffle8(c, t[h + 1], t[h + 3], phi);
+    }
+    for (int j = 0; j < 8; j++) { /* column k0 + j of the 8 rows: 8 lanes of one panel row */
+        LLVMValueRef col = shuffle8(c, s[j % 4], s[j % 4 + 4], j < 4 ? hlo : hhi);
+        LLVMValueRef ti = col_tile_index(c, a, tidx, LLVMBuildAdd(c->b, k0, ci64(c, j), ""));
+        LLVMValueRef st = LLVMBuildStore(c->b, col, LLVMBuildGEP2(c->b, c->L.t_f32, a->buf, &ti, 1, ""));
+        LLVMSetAlignment(st, 4);
+        note_access(c, st, a->buf);
+    }
+    loop_end(c, &lk);
+    loop_end(c, &lg);
+}
+
+/* Copies a tile that lies wholly inside the tensor. */
+static void copy_inside(Cg *c, const Access *a)
+{
+    LLVMValueRef idx[TC_MAX_RANK];
+    if (rows_vectorizable(a)) copy_rows_packed(c, a);
+    else nest(c, a->tile->rank - 1, a->tile->shape, 0, idx, access_row_inside, (void *)a);
+}
+
 /* The cache entry of a tile wholly inside the tensor: filled (copied, key
  * written) unless its key already matches. Returns the entry's tile. */
 static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
@@ -954,8 +1040,7 @@ static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
     LLVMPositionBuilderAtEnd(c->b, fill);
     Access to = *a;
     to.buf = data;
-    LLVMValueRef idx[TC_MAX_RANK];
-    nest(c, a->tile->rank - 1, a->tile->shape, 0, idx, access_row_inside, &to);
+    copy_inside(c, &to);
     for (uint32_t d = 0; d <= tc->rank; d++) LLVMBuildStore(c->b, want[d], kp[d]);
     LLVMBuildBr(c->b, join);
     LLVMPositionBuilderAtEnd(c->b, join);
@@ -980,6 +1065,7 @@ static void emit_access(Cg *c, const TcIrOp *op, const TcIrValue *res)
         a.buf = V(c, res);
         a.panel = c->panel[res->id];
         a.trans = res != op->results[0];
+        a.by_rows = a.trans || c->by_rows[res->id];
         a.pad = op->noperands > r + 1 ? V(c, op->operands[r + 1])
                                       : (tc_dtype_is_float(a.tile->dtype) ? LLVMConstReal(tc_el_value_type(&c->L, a.tile->dtype), 0.0)
                                                                           : LLVMConstInt(tc_el_value_type(&c->L, a.tile->dtype), 0, 0));
@@ -1002,7 +1088,7 @@ static void emit_access(Cg *c, const TcIrOp *op, const TcIrValue *res)
     LLVMPositionBuilderAtEnd(c->b, fast);
     const TileCache *tc = is_store ? NULL : c->cache[op->results[0]->id];
     LLVMValueRef cached = tc ? cache_lookup(c, tc, &a) : NULL;
-    if (!tc) nest(c, a.tile->rank - 1, a.tile->shape, 0, idx, access_row_inside, &a);
+    if (!tc) copy_inside(c, &a);
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(c->b);
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, slow);
@@ -1311,6 +1397,7 @@ static void find_cached_load(TcIrOp *op, void *ctx)
  */
 #define PANEL_NONE UINT32_MAX            /* some other use: never packed */
 #define PANEL_TRANS_USE (UINT32_MAX - 1) /* a load used by one trans, so far */
+#define PANEL_ROWS ((uint32_t)1 << 30)   /* with a width: packed by rows (a dot's a operand) */
 
 /* trans(x) of a 2-d tile (the only permutation of two axes) where x is a
  * load's result, in the same block with no op between them that writes
@@ -1329,8 +1416,15 @@ static void note_dot_operand(TcIrOp *op, void *ctx)
 {
     Cg *c = ctx;
     uint32_t mr, nv;
-    uint32_t P = 0;
-    if (op->opc == TC_OP_DOT && dot_block(c, op, &mr, &nv)) P = nv * dot_lanes(c, op->results[0]->type->dtype);
+    uint32_t P = 0, PA = 0;
+    if (op->opc == TC_OP_DOT && dot_block(c, op, &mr, &nv)) {
+        const TcType *ta = op->operands[0]->type;
+        P = nv * dot_lanes(c, op->results[0]->type->dtype);
+        /* a is packed by rows when MR rows make one vectorized copy step and
+         * its elements are f32 in tiles */
+        if (mr == ROWS_GROUP && ta->shape[1] % ROWS_GROUP == 0 && storage_bytes(ta->dtype) == 4 && tc_dtype_is_float(ta->dtype))
+            PA = mr | PANEL_ROWS;
+    }
     for (uint32_t i = 0; i < op->noperands; i++) {
         const TcIrValue *v = op->operands[i];
         if (v->type->kind != TC_TY_TILE) continue;
@@ -1341,7 +1435,7 @@ static void note_dot_operand(TcIrOp *op, void *ctx)
         }
         /* PANEL_NONE: not a load's result (or its trans), or some other use; never packed */
         bool loaded = v->def && (v->def->opc == TC_OP_LOAD || is_trans_of_load(v->def));
-        uint32_t want = i == 1 && P && loaded ? P : PANEL_NONE;
+        uint32_t want = i == 1 && P && loaded ? P : i == 0 && PA && loaded ? PA : PANEL_NONE;
         *cur = *cur == 0 || *cur == want ? want : PANEL_NONE;
     }
 }
@@ -1354,7 +1448,7 @@ static void settle_trans_operand(TcIrOp *op, void *ctx)
     Cg *c = ctx;
     if (!is_trans_of_load(op)) return;
     uint32_t x = op->operands[0]->id, *pr = &c->panel[op->results[0]->id];
-    if (c->panel[x] == PANEL_TRANS_USE && *pr != 0 && *pr != PANEL_NONE) c->by_trans[x] = true;
+    if (c->panel[x] == PANEL_TRANS_USE && *pr != 0 && *pr != PANEL_NONE && !(*pr & PANEL_ROWS)) c->by_trans[x] = true;
     else *pr = PANEL_NONE;
 }
 
@@ -1362,8 +1456,13 @@ static void find_packed_operands(Cg *c, TcIrFunc *f)
 {
     tc_ir_walk_func(f, note_dot_operand, c);
     tc_ir_walk_func(f, settle_trans_operand, c);
-    for (uint32_t v = 0; v <= f->nvalues; v++)
+    for (uint32_t v = 0; v <= f->nvalues; v++) {
         if (c->panel[v] >= PANEL_TRANS_USE) c->panel[v] = 0;
+        if (c->panel[v] & PANEL_ROWS) {
+            c->panel[v] &= ~PANEL_ROWS;
+            c->by_rows[v] = true;
+        }
+    }
 }
 
 /* Empties every cache at an instance's start when the launch word says a
@@ -1397,6 +1496,7 @@ static void emit_kernel(Cg *c, TcIrFunc *f, TcStrBuf *sig)
     c->pid0_dep = tc_arena_alloc(c->arena, n * sizeof *c->pid0_dep);
     c->panel = tc_arena_alloc(c->arena, n * sizeof *c->panel); /* tc_arena_alloc zeroes */
     c->by_trans = tc_arena_alloc(c->arena, n * sizeof *c->by_trans);
+    c->by_rows = tc_arena_alloc(c->arena, n * sizeof *c->by_rows);
     if (!c->opt->no_pack) find_packed_operands(c, f);
     c->regions.len = c->rstack.len = c->slots.len = c->ptrs.len = c->accesses.len = 0;
     c->scratch_bytes = 0;

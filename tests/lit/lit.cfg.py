@@ -33,3 +33,15 @@ if os.access(llvm_as_14, os.X_OK):
     config.substitutions.append(("%llvm-as-14", llvm_as_14))
 else:
     lit_config.note("LLVM 14's llvm-as not found at /usr/lib/llvm-14/bin/llvm-as: the LLVM 14 parse tests are skipped")
+
+# The host's AVX-512 (x86-64): the CPU target's packing of a dot's a operand
+# by rows runs only where the microkernel's vectors have 16 f32 lanes.
+try:
+    with open("/proc/cpuinfo") as f:
+        host_avx512 = " avx512f" in f.read()
+except OSError:
+    host_avx512 = False
+if host_avx512:
+    config.available_features.add("avx512")
+else:
+    lit_config.note("the host CPU has no AVX-512: the tests that run a dot packed by rows are skipped")

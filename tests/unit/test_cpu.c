@@ -532,10 +532,12 @@ static void test_cpu_tile_cache_across_launches(void **state)
 }
 
 /* Packed operands (docs/cpu.md): gemm's b tiles feed only the dot, so the
- * load copies them into panels [BN/P][BK][P] and the microkernel reads those.
- * The IR has the panel copy (none with no_pack); interior tiles (whole rows
- * into panels, kept in the tile cache) and edge tiles (padded element by
- * element) give exact results, also with tiles as wide as two panels. */
+ * load copies them into panels [BN/P][BK][P] and the microkernel reads those;
+ * its a tiles, compiled for an AVX-512 CPU, are packed by rows, [BM/8][BK][8].
+ * The IR has both copies (neither with no_pack); interior tiles (whole rows
+ * into panels, kept in the tile cache; a through the vectorized transposing
+ * copy where the host has AVX-512) and edge tiles (padded element by element)
+ * give exact results, also with tiles as wide as two panels. */
 static void test_cpu_packed_operands(void **state)
 {
     (void)state;
@@ -547,6 +549,8 @@ static void test_cpu_packed_operands(void **state)
         for (int off = 0; off < 2; off++) {
             TcCpuOptions co = {.opt_level = 0, .no_pack = off};
             assert_true(ir_has(&p, &co, "pack.panel") == !off);
+            TcCpuOptions avx512 = {.opt_level = 0, .no_pack = off, .cpu = "skylake-avx512"};
+            assert_true(ir_has(&p, &avx512, "pack.rows") == !off);
         }
         gemm_exact_launches(&p, 96, 192, 64, 2); /* interior tiles only */
         gemm_exact_launches(&p, 37, 70, 29, 1);  /* edges on every axis */
