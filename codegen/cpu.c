@@ -610,6 +610,65 @@ static void emit_reduce(Cg *c, const TcIrOp *op)
 /* Lanes of the microkernel's vectors for a dot producing dtype out. */
 static uint32_t dot_lanes(const Cg *c, TcDtype out) { return out == TC_F64 ? c->vl / 2 : c->vl; }
 
+/* Whether v has the same value in every iteration of the loop whose body is
+ * body (it is defined outside it). */
+static bool defined_outside(const TcIrValue *v, const TcIrBlock *body)
+{
+    for (const TcIrBlock *blk = v->def ? v->def->parent : v->block; blk; blk = blk->parent ? blk->parent->parent : NULL)
+        if (blk == body) return false;
+    return true;
+}
+
+/*
+ * A dot's a operand loaded in a for loop, from a loop-invariant tensor at
+ * offsets that are the loop's induction variable or loop-invariant (gemm's
+ * load(a, [m0, k], ...)), is loaded again at the next iteration, from rows
+ * the hardware prefetchers do not follow (one tensor row apart, each a
+ * separate stream). The microkernel prefetches that next tile into L2
+ * (prefetcht1) while it works: block blk of nblocks takes rows
+ * [blk * per, blk * per + per), so the prefetches are spread over the dot
+ * and the next iteration's copy finds the rows in L2 (docs/benchmarks.md:
+ * about 3-5 % at 2048 and 4096 on one thread).
+ */
+static void prefetch_next_a(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t nblocks)
+{
+    const TcIrValue *v = dot->operands[0];
+    const TcIrOp *ld = v->def;
+    if (!ld || ld->opc != TC_OP_LOAD || !ld->parent->parent || ld->parent->parent->opc != TC_OP_FOR) return;
+    const TcIrBlock *body = ld->parent;
+    const TcIrOp *loop = body->parent;
+    const CgTensor *T = c->tens[ld->operands[0]->id];
+    if (!T || T->rank != 2 || !defined_outside(ld->operands[0], body)) return;
+    LLVMValueRef off[2];
+    for (uint32_t d = 0; d < 2; d++) {
+        const TcIrValue *o = ld->operands[1 + d];
+        off[d] = to_i64(c, o, V(c, o));
+        if (o == body->args[0]) off[d] = LLVMBuildAdd(c->b, off[d], to_i64(c, loop->operands[2], V(c, loop->operands[2])), "");
+        else if (!defined_outside(o, body)) return;
+    }
+    int64_t rows = v->type->shape[0], es = (int64_t)tc_dtype_bytes(v->type->dtype);
+    int64_t lines = (v->type->shape[1] * es + 63) / 64, per = (rows + nblocks - 1) / nblocks;
+    LLVMTypeRef mt = tc_el_memory_type(&c->L, v->type->dtype), pt = c->L.t_ptr;
+    LLVMValueRef r0 = LLVMBuildMul(c->b, blk, ci64(c, per), "");
+    LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "prefetch.a");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "prefetch.a.done");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, r0, ci64(c, rows), ""), go, done);
+    LLVMPositionBuilderAtEnd(c->b, go);
+    for (int64_t i = 0; i < per; i++) { /* rows past the tile's last prefetch the tensor's next rows: harmless */
+        LLVMValueRef r = LLVMBuildAdd(c->b, off[0], LLVMBuildAdd(c->b, r0, ci64(c, i), ""), "");
+        LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, r, T->stride[0], ""), LLVMBuildMul(c->b, off[1], T->stride[1], ""), "");
+        LLVMValueRef row = LLVMBuildGEP2(c->b, mt, T->data, &e, 1, "");
+        for (int64_t l = 0; l < lines; l++) {
+            LLVMValueRef bo = ci64(c, l * 64);
+            /* read, locality 2 (prefetcht1: into L2), data cache */
+            LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->L.t_i8, row, &bo, 1, ""), ci32(c, 0), ci32(c, 2), ci32(c, 1)};
+            tc_el_call_intrinsic(&c->L, "llvm.prefetch", &pt, 1, args, 4);
+        }
+    }
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, done);
+}
+
 /* With zero_acc the accumulators start at +0.0 instead of being loaded from
  * the result tile (whose old contents are not read). */
 static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv, bool zero_acc)
@@ -624,8 +683,9 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv, 
     enum { MAXACC = 32 };
     Loop lm, ln;
     LLVMValueRef m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
-    m0 = LLVMBuildMul(c->b, m0, ci64(c, mr), "");
     LLVMValueRef n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
+    prefetch_next_a(c, op, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m0, ci64(c, N / (nv * vl)), ""), n0, ""), (M / mr) * (N / (nv * vl)));
+    m0 = LLVMBuildMul(c->b, m0, ci64(c, mr), "");
     n0 = LLVMBuildMul(c->b, n0, ci64(c, (int64_t)nv * vl), "");
     LLVMValueRef rp[MAXACC], acc0[MAXACC];
     for (uint32_t i = 0; i < mr; i++)
