@@ -658,12 +658,12 @@ static void prefetch_next_a(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t 
         LLVMValueRef r = LLVMBuildAdd(c->b, off[0], LLVMBuildAdd(c->b, r0, ci64(c, i), ""), "");
         LLVMValueRef e = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, r, T->stride[0], ""), LLVMBuildMul(c->b, off[1], T->stride[1], ""), "");
         LLVMValueRef row = LLVMBuildGEP2(c->b, mt, T->data, &e, 1, "");
-        for (int64_t l = 0; l < lines; l++) {
-            LLVMValueRef bo = ci64(c, l * 64);
-            /* read, locality 2 (prefetcht1: into L2), data cache */
-            LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->L.t_i8, row, &bo, 1, ""), ci32(c, 0), ci32(c, 2), ci32(c, 1)};
-            tc_el_call_intrinsic(&c->L, "llvm.prefetch", &pt, 1, args, 4);
-        }
+        Loop ll; /* one prefetch per 64-byte line of the row */
+        LLVMValueRef bo = LLVMBuildMul(c->b, loop_begin(c, &ll, ci64(c, 0), ci64(c, lines)), ci64(c, 64), "");
+        /* read, locality 2 (prefetcht1: into L2), data cache */
+        LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->L.t_i8, row, &bo, 1, ""), ci32(c, 0), ci32(c, 2), ci32(c, 1)};
+        tc_el_call_intrinsic(&c->L, "llvm.prefetch", &pt, 1, args, 4);
+        loop_end(c, &ll);
     }
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, done);
