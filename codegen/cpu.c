@@ -155,6 +155,9 @@ static uint64_t storage_bytes(TcDtype dt)
     }
 }
 
+/* Float dtypes held as f32 in tiles: f16, bf16, f32. */
+static bool f32_in_tiles(TcDtype dt) { return tc_dtype_is_float(dt) && storage_bytes(dt) == 4; }
+
 static uint64_t tile_bytes(const TcType *t) { return align64((uint64_t)t->numel * storage_bytes(t->dtype)); }
 
 static LLVMValueRef ci64(Cg *c, int64_t v) { return LLVMConstInt(c->L.t_i64, (unsigned long long)v, 1); }
@@ -1008,8 +1011,7 @@ static LLVMValueRef shuffle8(Cg *c, LLVMValueRef x, LLVMValueRef y, const int *l
 static bool rows_vectorizable(const Access *a)
 {
     return !a->is_store && a->by_rows && a->tile->rank == 2 && a->T->unit_inner && a->panel % ROWS_GROUP == 0 &&
-           a->tile->shape[0] % ROWS_GROUP == 0 && a->tile->shape[1] % 8 == 0 &&
-           (a->dt == TC_F32 || a->dt == TC_F16 || a->dt == TC_BF16);
+           a->tile->shape[0] % ROWS_GROUP == 0 && a->tile->shape[1] % 8 == 0 && f32_in_tiles(a->dt);
 }
 
 /* A tile [M, K] wholly inside the tensor into panels by rows [M/P][K][P]:
@@ -1021,7 +1023,7 @@ static void copy_rows_packed(Cg *c, const Access *a)
     static const int lo[8] = {0, 8, 1, 9, 4, 12, 5, 13}, hi[8] = {2, 10, 3, 11, 6, 14, 7, 15};
     static const int plo[8] = {0, 1, 8, 9, 4, 5, 12, 13}, phi[8] = {2, 3, 10, 11, 6, 7, 14, 15};
     static const int hlo[8] = {0, 1, 2, 3, 8, 9, 10, 11}, hhi[8] = {4, 5, 6, 7, 12, 13, 14, 15};
-    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt), vt = LLVMVectorType(c->L.t_f32, 8);
+    LLVMTypeRef mt = tc_el_memory_type(&c->L, a->dt);
     Loop lg, lk;
     LLVMValueRef r0 = LLVMBuildMul(c->b, loop_begin(c, &lg, ci64(c, 0), ci64(c, a->tile->shape[0] / 8)), ci64(c, 8), "");
     LLVMValueRef tidx = row_tile_index(c, a, &r0);
@@ -1033,16 +1035,7 @@ static void copy_rows_packed(Cg *c, const Access *a)
         LLVMValueRef ld = LLVMBuildLoad2(c->b, LLVMVectorType(mt, 8), LLVMBuildGEP2(c->b, mt, a->T->data, &e, 1, ""), "");
         LLVMSetAlignment(ld, a->dt == TC_F32 ? 4 : 2);
         note_tensor_access(c, ld);
-        if (a->dt == TC_F16) {
-            v[i] = LLVMBuildFPExt(c->b, ld, vt, "");
-        } else if (a->dt == TC_BF16) { /* bf16 is the high half of an f32 */
-            LLVMValueRef sixteen[8];
-            for (int l = 0; l < 8; l++) sixteen[l] = ci32(c, 16);
-            LLVMValueRef w = LLVMBuildZExt(c->b, ld, LLVMVectorType(c->L.t_i32, 8), "");
-            v[i] = LLVMBuildBitCast(c->b, LLVMBuildShl(c->b, w, LLVMConstVector(sixteen, 8), ""), vt, "");
-        } else {
-            v[i] = ld;
-        }
+        v[i] = tc_el_from_memory(&c->L, a->dt, ld);
     }
     for (int i = 0; i < 8; i += 2) { /* t[i], t[i+1]: rows i and i+1 interleaved, low and high pairs of each half */
         t[i] = shuffle8(c, v[i], v[i + 1], lo);
@@ -1482,7 +1475,7 @@ static void note_dot_operand(TcIrOp *op, void *ctx)
         P = nv * dot_lanes(c, op->results[0]->type->dtype);
         /* a is packed by rows when MR rows make one vectorized copy step and
          * its elements are f32 in tiles */
-        if (mr == ROWS_GROUP && ta->shape[1] % ROWS_GROUP == 0 && storage_bytes(ta->dtype) == 4 && tc_dtype_is_float(ta->dtype))
+        if (mr == ROWS_GROUP && ta->shape[1] % ROWS_GROUP == 0 && f32_in_tiles(ta->dtype))
             PA = mr | PANEL_ROWS;
     }
     for (uint32_t i = 0; i < op->noperands; i++) {

@@ -91,10 +91,31 @@ LLVMValueRef tc_el_f32_to_bf16(TcLlvm *c, LLVMValueRef x)
     return LLVMBuildTrunc(c->b, LLVMBuildSelect(c->b, isnan, qnan, r, ""), c->t_i16, "");
 }
 
+/* t, or a vector of t with as many lanes as x when x is a vector. */
+static LLVMTypeRef shaped_like(LLVMTypeRef t, LLVMValueRef x)
+{
+    LLVMTypeRef xt = LLVMTypeOf(x);
+    return LLVMGetTypeKind(xt) == LLVMVectorTypeKind ? LLVMVectorType(t, LLVMGetVectorSize(xt)) : t;
+}
+
+/* The i32 constant k, shaped like x (splat when x is a vector). */
+static LLVMValueRef i32_like(TcLlvm *c, int32_t k, LLVMValueRef x)
+{
+    LLVMTypeRef xt = LLVMTypeOf(x);
+    if (LLVMGetTypeKind(xt) != LLVMVectorTypeKind) return ci32(c, k);
+    enum { MAX_LANES = 64 };
+    unsigned n = LLVMGetVectorSize(xt);
+    if (n > MAX_LANES) TC_ICE("a %u-lane vector", n);
+    LLVMValueRef lanes[MAX_LANES];
+    for (unsigned i = 0; i < n; i++) lanes[i] = ci32(c, k);
+    return LLVMConstVector(lanes, n);
+}
+
+/* bf16 bits (i16, or a vector of them) -> f32: the bits are an f32's high half. */
 LLVMValueRef tc_el_bf16_to_f32(TcLlvm *c, LLVMValueRef h)
 {
-    LLVMValueRef w = LLVMBuildShl(c->b, LLVMBuildZExt(c->b, h, c->t_i32, ""), ci32(c, 16), "");
-    return LLVMBuildBitCast(c->b, w, c->t_f32, "");
+    LLVMValueRef w = LLVMBuildShl(c->b, LLVMBuildZExt(c->b, h, shaped_like(c->t_i32, h), ""), i32_like(c, 16, h), "");
+    return LLVMBuildBitCast(c->b, w, shaped_like(c->t_f32, h), "");
 }
 
 /* Rounds an f32-held value to dtype dt's precision (f16, bf16), or returns it. */
@@ -111,9 +132,16 @@ LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr, LLVMValueRe
 {
     LLVMValueRef v = LLVMBuildLoad2(c->b, tc_el_memory_type(c, dt), ptr, "");
     if (load) *load = v;
-    if (dt == TC_F16) return LLVMBuildFPExt(c->b, v, c->t_f32, "");
+    return tc_el_from_memory(c, dt, v);
+}
+
+/* An element of dtype dt as read from tensor memory (or a vector of them)
+ * as SSA value(s): f16 and bf16 widened to f32, bool to i1. */
+LLVMValueRef tc_el_from_memory(TcLlvm *c, TcDtype dt, LLVMValueRef v)
+{
+    if (dt == TC_F16) return LLVMBuildFPExt(c->b, v, shaped_like(c->t_f32, v), "");
     if (dt == TC_BF16) return tc_el_bf16_to_f32(c, v);
-    if (dt == TC_BOOL) return LLVMBuildICmp(c->b, LLVMIntNE, v, LLVMConstInt(c->t_i8, 0, 0), "");
+    if (dt == TC_BOOL) return LLVMBuildICmp(c->b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "");
     return v;
 }
 

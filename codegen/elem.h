@@ -63,6 +63,7 @@ LLVMValueRef tc_el_bf16_to_f32(TcLlvm *c, LLVMValueRef h);
 LLVMValueRef tc_el_round_small(TcLlvm *c, TcDtype dt, LLVMValueRef x);
 /* Reads / writes an element of dtype dt at ptr (any address space). */
 LLVMValueRef tc_el_mem_load(TcLlvm *c, TcDtype dt, LLVMValueRef ptr, LLVMValueRef *load); /* load: NULL or the instruction */
+LLVMValueRef tc_el_from_memory(TcLlvm *c, TcDtype dt, LLVMValueRef v); /* scalar or vector */
 LLVMValueRef tc_el_mem_store(TcLlvm *c, TcDtype dt, LLVMValueRef v, LLVMValueRef ptr);    /* returns the store */
 
 /* An integer scalar of dtype dt sign- or zero-extended to i64. */
