@@ -622,6 +622,33 @@ static bool defined_outside(const TcIrValue *v, const TcIrBlock *body)
     return true;
 }
 
+/* The offsets of loop-carried load ld at the loop's next iteration, when each is
+ * the loop's induction variable or loop-invariant; false otherwise. */
+static bool next_offsets(Cg *c, const TcIrOp *ld, LLVMValueRef *off)
+{
+    if (!ld || ld->opc != TC_OP_LOAD || !ld->parent->parent || ld->parent->parent->opc != TC_OP_FOR) return false;
+    const TcIrBlock *body = ld->parent;
+    const TcIrOp *loop = body->parent;
+    if (!defined_outside(ld->operands[0], body)) return false;
+    uint32_t rank = ld->operands[0]->type->rank;
+    for (uint32_t d = 0; d < rank; d++) {
+        const TcIrValue *o = ld->operands[1 + d];
+        off[d] = to_i64(c, o, V(c, o));
+        if (o == body->args[0]) off[d] = LLVMBuildAdd(c->b, off[d], to_i64(c, loop->operands[2], V(c, loop->operands[2])), "");
+        else if (!defined_outside(o, body)) return false;
+    }
+    return true;
+}
+
+/* Prefetches p's line into L2 (prefetcht1 on x86). */
+static void prefetch_l2(Cg *c, LLVMValueRef p)
+{
+    LLVMTypeRef pt = c->L.t_ptr;
+    /* read, locality 2 (prefetcht1: into L2), data cache */
+    LLVMValueRef args[4] = {p, ci32(c, 0), ci32(c, 2), ci32(c, 1)};
+    tc_el_call_intrinsic(&c->L, "llvm.prefetch", &pt, 1, args, 4);
+}
+
 /*
  * A dot's a operand loaded in a for loop, from a loop-invariant tensor at
  * offsets that are the loop's induction variable or loop-invariant (gemm's
@@ -637,21 +664,12 @@ static void prefetch_next_a(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t 
 {
     const TcIrValue *v = dot->operands[0];
     const TcIrOp *ld = v->def;
-    if (!ld || ld->opc != TC_OP_LOAD || !ld->parent->parent || ld->parent->parent->opc != TC_OP_FOR) return;
-    const TcIrBlock *body = ld->parent;
-    const TcIrOp *loop = body->parent;
-    const CgTensor *T = c->tens[ld->operands[0]->id];
-    if (!T || T->rank != 2 || !defined_outside(ld->operands[0], body)) return;
-    LLVMValueRef off[2];
-    for (uint32_t d = 0; d < 2; d++) {
-        const TcIrValue *o = ld->operands[1 + d];
-        off[d] = to_i64(c, o, V(c, o));
-        if (o == body->args[0]) off[d] = LLVMBuildAdd(c->b, off[d], to_i64(c, loop->operands[2], V(c, loop->operands[2])), "");
-        else if (!defined_outside(o, body)) return;
-    }
+    const CgTensor *T = ld && ld->opc == TC_OP_LOAD ? c->tens[ld->operands[0]->id] : NULL;
+    LLVMValueRef off[TC_MAX_RANK];
+    if (!T || T->rank != 2 || !next_offsets(c, ld, off)) return;
     int64_t rows = v->type->shape[0], es = (int64_t)tc_dtype_bytes(v->type->dtype);
     int64_t lines = (v->type->shape[1] * es + 63) / 64, per = (rows + nblocks - 1) / nblocks;
-    LLVMTypeRef mt = tc_el_memory_type(&c->L, v->type->dtype), pt = c->L.t_ptr;
+    LLVMTypeRef mt = tc_el_memory_type(&c->L, v->type->dtype);
     LLVMValueRef r0 = LLVMBuildMul(c->b, blk, ci64(c, per), "");
     LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "prefetch.a");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "prefetch.a.done");
@@ -663,13 +681,38 @@ static void prefetch_next_a(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t 
         LLVMValueRef row = LLVMBuildGEP2(c->b, mt, T->data, &e, 1, "");
         Loop ll; /* one prefetch per 64-byte line of the row */
         LLVMValueRef bo = LLVMBuildMul(c->b, loop_begin(c, &ll, ci64(c, 0), ci64(c, lines)), ci64(c, 64), "");
-        /* read, locality 2 (prefetcht1: into L2), data cache */
-        LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->L.t_i8, row, &bo, 1, ""), ci32(c, 0), ci32(c, 2), ci32(c, 1)};
-        tc_el_call_intrinsic(&c->L, "llvm.prefetch", &pt, 1, args, 4);
+        prefetch_l2(c, LLVMBuildGEP2(c->b, c->L.t_i8, row, &bo, 1, ""));
         loop_end(c, &ll);
     }
     LLVMBuildBr(c->b, done);
     LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+/*
+ * A dot's b operand read from a tile cache in a for loop (GEMM's b tiles) is
+ * in L3 or further when the loop's tiles outgrow L2 (a K x BN strip of 4 MiB
+ * at K = 4096, BN = 256), and the first register rows of the microkernel then
+ * wait on it. So the microkernel prefetches the entry the next iteration's
+ * tile maps to (hit or not) into L2: register block blk of nblocks takes a
+ * share of the entry's lines, one line per k step, spread over its k loop.
+ * (All of a share at once, before the k loop, measured no faster side by
+ * side; spread out, the prefetches do not queue up in front of the k loop's
+ * own loads.) Returns the share's start, or NULL; *share: its bytes.
+ */
+static LLVMValueRef next_entry_share(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t nblocks, int64_t *share)
+{
+    const TcIrOp *ld = dot->operands[1]->def;
+    const TileCache *tc = ld && ld->opc == TC_OP_LOAD ? c->cache[ld->results[0]->id] : NULL;
+    LLVMValueRef off[TC_MAX_RANK];
+    if (!tc || !next_offsets(c, ld, off)) return NULL;
+    LLVMValueRef e = ci64(c, 0);
+    for (uint32_t d = 0; d < tc->rank; d++)
+        e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, off[d], ci64(c, ld->results[0]->type->shape[d]), ""), "");
+    e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
+    *share = (int64_t)(tc->entry / 64 + nblocks - 1) / nblocks * 64;
+    LLVMValueRef o = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
+    o = LLVMBuildAdd(c->b, o, LLVMBuildMul(c->b, blk, ci64(c, *share), ""), "");
+    return LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, "next.b");
 }
 
 /* With zero_acc the accumulators start at +0.0 instead of being loaded from
@@ -687,7 +730,10 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv, 
     Loop lm, ln;
     LLVMValueRef m0 = loop_begin(c, &lm, ci64(c, 0), ci64(c, M / mr));
     LLVMValueRef n0 = loop_begin(c, &ln, ci64(c, 0), ci64(c, N / (nv * vl)));
-    prefetch_next_a(c, op, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m0, ci64(c, N / (nv * vl)), ""), n0, ""), (M / mr) * (N / (nv * vl)));
+    LLVMValueRef blk = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m0, ci64(c, N / (nv * vl)), ""), n0, "");
+    int64_t nblocks = (M / mr) * (N / (nv * vl)), share = 0;
+    prefetch_next_a(c, op, blk, nblocks);
+    LLVMValueRef next_b = next_entry_share(c, op, blk, nblocks, &share);
     m0 = LLVMBuildMul(c->b, m0, ci64(c, mr), "");
     n0 = LLVMBuildMul(c->b, n0, ci64(c, (int64_t)nv * vl), "");
     LLVMValueRef rp[MAXACC], acc0[MAXACC];
@@ -745,6 +791,14 @@ static void emit_dot_blocked(Cg *c, const TcIrOp *op, uint32_t mr, uint32_t nv, 
             } else {
                 accn[q] = LLVMBuildFAdd(c->b, accp[q], LLVMBuildFMul(c->b, av, bv[j], ""), "");
             }
+        }
+    }
+    if (next_b) { /* this k step's lines of the share: every line once over the k loop */
+        int64_t lines = share / 64, per_k = (lines + K - 1) / K;
+        LLVMValueRef first = per_k > 1 ? LLVMBuildMul(c->b, k, ci64(c, per_k), "") : LLVMBuildUDiv(c->b, LLVMBuildMul(c->b, k, ci64(c, lines), ""), ci64(c, K), "");
+        for (int64_t j = 0; j < per_k; j++) {
+            LLVMValueRef o = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, first, ci64(c, j), ""), ci64(c, 64), "");
+            prefetch_l2(c, LLVMBuildGEP2(c->b, c->L.t_i8, next_b, &o, 1, ""));
         }
     }
     LLVMValueRef kn = LLVMBuildAdd(c->b, k, ci64(c, 1), "");
