@@ -622,14 +622,14 @@ static bool defined_outside(const TcIrValue *v, const TcIrBlock *body)
     return true;
 }
 
-/* The offsets of loop-carried load ld at the loop's next iteration, when each is
- * the loop's induction variable or loop-invariant; false otherwise. */
+/* The offsets of load ld, in a for loop's body, at the loop's next iteration,
+ * when each is the loop's induction variable or loop-invariant; false
+ * otherwise. (Whether the tensor is loop-invariant is the caller's test.) */
 static bool next_offsets(Cg *c, const TcIrOp *ld, LLVMValueRef *off)
 {
     if (!ld || ld->opc != TC_OP_LOAD || !ld->parent->parent || ld->parent->parent->opc != TC_OP_FOR) return false;
     const TcIrBlock *body = ld->parent;
     const TcIrOp *loop = body->parent;
-    if (!defined_outside(ld->operands[0], body)) return false;
     uint32_t rank = ld->operands[0]->type->rank;
     for (uint32_t d = 0; d < rank; d++) {
         const TcIrValue *o = ld->operands[1 + d];
@@ -666,7 +666,7 @@ static void prefetch_next_a(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t 
     const TcIrOp *ld = v->def;
     const CgTensor *T = ld && ld->opc == TC_OP_LOAD ? c->tens[ld->operands[0]->id] : NULL;
     LLVMValueRef off[TC_MAX_RANK];
-    if (!T || T->rank != 2 || !next_offsets(c, ld, off)) return;
+    if (!T || T->rank != 2 || !defined_outside(ld->operands[0], ld->parent) || !next_offsets(c, ld, off)) return;
     int64_t rows = v->type->shape[0], es = (int64_t)tc_dtype_bytes(v->type->dtype);
     int64_t lines = (v->type->shape[1] * es + 63) / 64, per = (rows + nblocks - 1) / nblocks;
     LLVMTypeRef mt = tc_el_memory_type(&c->L, v->type->dtype);
@@ -702,6 +702,7 @@ static void prefetch_next_a(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t 
 static LLVMValueRef next_entry_share(Cg *c, const TcIrOp *dot, LLVMValueRef blk, int64_t nblocks, int64_t *share)
 {
     const TcIrOp *ld = dot->operands[1]->def;
+    if (ld && ld->opc == TC_OP_TRANS && c->by_trans[ld->operands[0]->id]) ld = ld->operands[0]->def; /* packed at the trans */
     const TileCache *tc = ld && ld->opc == TC_OP_LOAD ? c->cache[ld->results[0]->id] : NULL;
     LLVMValueRef off[TC_MAX_RANK];
     if (!tc || !next_offsets(c, ld, off)) return NULL;
