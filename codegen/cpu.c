@@ -622,6 +622,17 @@ static bool defined_outside(const TcIrValue *v, const TcIrBlock *body)
     return true;
 }
 
+/* The scratch offset of the entry of cache tc that the tile of the given
+ * shape at offsets off maps to: entry (sum of off[d] / shape[d]) mod cap. */
+static LLVMValueRef cache_entry(Cg *c, const TileCache *tc, const LLVMValueRef *off, const int64_t *shape, LLVMValueRef *index)
+{
+    LLVMValueRef e = ci64(c, 0);
+    for (uint32_t d = 0; d < tc->rank; d++) e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, off[d], ci64(c, shape[d]), ""), "");
+    e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
+    if (index) *index = e;
+    return LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
+}
+
 /* The offsets of load ld, in a for loop's body, at the loop's next iteration,
  * when each is the loop's induction variable or loop-invariant; false
  * otherwise. (Whether the tensor is loop-invariant is the caller's test.) */
@@ -706,12 +717,8 @@ static LLVMValueRef next_entry_share(Cg *c, const TcIrOp *dot, LLVMValueRef blk,
     const TileCache *tc = ld && ld->opc == TC_OP_LOAD ? c->cache[ld->results[0]->id] : NULL;
     LLVMValueRef off[TC_MAX_RANK];
     if (!tc || !next_offsets(c, ld, off)) return NULL;
-    LLVMValueRef e = ci64(c, 0);
-    for (uint32_t d = 0; d < tc->rank; d++)
-        e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, off[d], ci64(c, ld->results[0]->type->shape[d]), ""), "");
-    e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
     *share = (int64_t)(tc->entry / 64 + nblocks - 1) / nblocks * 64;
-    LLVMValueRef o = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
+    LLVMValueRef o = cache_entry(c, tc, off, ld->results[0]->type->shape, NULL);
     o = LLVMBuildAdd(c->b, o, LLVMBuildMul(c->b, blk, ci64(c, *share), ""), "");
     return LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &o, 1, "next.b");
 }
@@ -1125,13 +1132,9 @@ static void copy_inside(Cg *c, const Access *a)
  * written) unless its key already matches. Returns the entry's tile. */
 static LLVMValueRef cache_lookup(Cg *c, const TileCache *tc, const Access *a)
 {
-    LLVMValueRef e = ci64(c, 0);
-    for (uint32_t d = 0; d < tc->rank; d++)
-        e = LLVMBuildAdd(c->b, e, LLVMBuildUDiv(c->b, a->off[d], ci64(c, a->tile->shape[d]), ""), "");
-    e = LLVMBuildAnd(c->b, e, ci64(c, tc->cap - 1), "");
+    LLVMValueRef e, dof = cache_entry(c, tc, a->off, a->tile->shape, &e);
     LLVMValueRef ko = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->keys), LLVMBuildMul(c->b, e, ci64(c, (int64_t)key_bytes(tc->rank)), ""), "");
     LLVMValueRef keyp = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &ko, 1, "key");
-    LLVMValueRef dof = LLVMBuildAdd(c->b, ci64(c, (int64_t)tc->data), LLVMBuildMul(c->b, e, ci64(c, (int64_t)tc->entry), ""), "");
     LLVMValueRef data = LLVMBuildGEP2(c->b, c->L.t_i8, c->p_scratch, &dof, 1, "cached");
     PtrSlot ps = {data, REGION_CACHE | tc->index};
     TC_VEC_PUSH(c->arena, c->ptrs, ps);
